@@ -1,0 +1,31 @@
+"""tipgraph: a knowledge graph of regional mechanisms that counter trafficking in persons.
+
+Library first: ``load``, ``build``, ``validate``, ``query`` return data; the CLI and the web
+app are thin wrappers around them.
+"""
+
+__version__ = "0.1.0"
+
+from tipgraph.errors import (  # noqa: E402
+    ConfigError,
+    DataLoadError,
+    QueryError,
+    ShapesError,
+    TipgraphError,
+)
+from tipgraph.model.build import KnowledgeGraph, build  # noqa: E402
+from tipgraph.model.load import load  # noqa: E402
+from tipgraph.model.validate import validate  # noqa: E402
+
+__all__ = [
+    "ConfigError",
+    "DataLoadError",
+    "KnowledgeGraph",
+    "QueryError",
+    "ShapesError",
+    "TipgraphError",
+    "__version__",
+    "build",
+    "load",
+    "validate",
+]

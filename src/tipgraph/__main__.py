@@ -1,0 +1,3 @@
+from tipgraph.cli import main
+
+main()

@@ -1,0 +1,122 @@
+"""Settings: one registry that feeds the CLI, the environment, the config file and the docs.
+
+Precedence, lowest first: the defaults below, a TOML config file (``--config`` or
+``TIPGRAPH_CONFIG``), environment variables ``TIPGRAPH_<NAME>``, then explicit overrides
+(CLI options or a test's mapping).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tipgraph.errors import ConfigError
+from tipgraph.paths import bundle_root
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+
+def _bool(text: str) -> bool:
+    lowered = str(text).strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+def _optional_path(text: str) -> Path | None:
+    return Path(text) if text else None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("root", None, "Folder holding ontology/, data/, shapes/ and queries/ "
+            "(default: the bundled knowledge graph).", _optional_path),
+    Setting("base_iri", "https://w3id.org/tipgraph/id/",
+            "Base IRI of the data; IRIs in the files are rewritten to it when it differs."),
+    Setting("cache_dir", None, "Where inferences are cached (default: ~/.cache/tipgraph; "
+            "empty to disable).", _optional_path),
+    Setting("use_cache", True, "Reuse cached inferences keyed by the inputs' content.", _bool),
+    Setting("store", "oxigraph", "Query engine: oxigraph (default), memory (rdflib) or sparql "
+            "(a remote SPARQL 1.1 store)."),
+    Setting("endpoint", "", "URL of the remote SPARQL endpoint when store = sparql."),
+    Setting("host", "127.0.0.1", "Address `tipgraph serve` binds to."),
+    Setting("port", 5000, "Port `tipgraph serve` listens on (0 picks a free one).", int),
+    Setting("threads", 8, "Request-handling threads of the WSGI server.", int),
+    Setting("query_workers", 2, "Worker processes that run SPARQL queries.", int),
+    Setting("query_timeout", 30.0, "Seconds a query may run before it is stopped.", float),
+    Setting("max_result_rows", 100_000, "Most rows (or triples) a query may return.", int),
+    Setting("max_request_bytes", 1_000_000, "Largest request body or query accepted.", int),
+    Setting("allow_update", False, "Accept SPARQL Update requests (never by default).", _bool),
+    Setting("rate_limit", 0, "Requests per minute per client address (0: no limit).", int),
+    Setting("log_level", "INFO", "Logging level of the server."),
+)
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def settings_doc() -> str:
+    """A Markdown table of the settings, for the README and `tipgraph config`."""
+    rows = ["| setting | environment | default | meaning |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.name}` | `TIPGRAPH_{s.name.upper()}` | `{s.default}` | {s.help} |")
+    return "\n".join(rows)
+
+
+def _coerce(setting: Setting, value: Any, origin: str) -> Any:
+    if value is None or not isinstance(value, str):
+        return value
+    try:
+        return setting.parse(value)
+    except ValueError as error:
+        raise ConfigError(f"{origin}: setting {setting.name!r}: {error}") from None
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    config_file: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Resolve every setting from defaults, file, environment and overrides."""
+    environ = os.environ if environ is None else environ
+    values = {s.name: s.default for s in SETTINGS}
+    config_file = config_file or environ.get("TIPGRAPH_CONFIG")
+    if config_file:
+        path = Path(config_file)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"config file {path}: {error}") from None
+        data = data.get("tipgraph", data)
+        for name, value in data.items():
+            if name not in _BY_NAME:
+                raise ConfigError(f"config file {path}: unknown setting {name!r}; "
+                                  f"known: {', '.join(sorted(_BY_NAME))}")
+            values[name] = _coerce(_BY_NAME[name], value, str(path))
+    for setting in SETTINGS:
+        key = f"TIPGRAPH_{setting.name.upper()}"
+        if key in environ:
+            values[setting.name] = _coerce(setting, environ[key], key)
+    for name, value in (overrides or {}).items():
+        if name not in _BY_NAME:
+            raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(_BY_NAME))}")
+        if value is not None:
+            values[name] = _coerce(_BY_NAME[name], value, "override")
+    if values["root"] is None:
+        values["root"] = bundle_root()
+    values["root"] = Path(values["root"])
+    if values["cache_dir"] is None and values["use_cache"]:
+        values["cache_dir"] = Path(environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tipgraph"
+    return values

@@ -1,0 +1,1 @@
+"""The knowledge graph itself: loading, reasoning, validation. Knows nothing of Flask or click."""

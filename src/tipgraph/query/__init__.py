@@ -1,0 +1,1 @@
+"""Safe SPARQL execution: parsing and policy, limits, engines."""
