@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import REPO
 from tipgraph.model.queries import example_queries
 from tipgraph.query.offline import run_query
-from tests.conftest import REPO
 
 QUERIES = example_queries(REPO)
 

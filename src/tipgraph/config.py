@@ -118,5 +118,6 @@ def load_config(
         values["root"] = bundle_root()
     values["root"] = Path(values["root"])
     if values["cache_dir"] is None and values["use_cache"]:
-        values["cache_dir"] = Path(environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tipgraph"
+        cache_home = Path(environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+        values["cache_dir"] = cache_home / "tipgraph"
     return values

@@ -15,4 +15,5 @@ def bundle_root() -> Path:
     checkout = _PACKAGE_DIR.parent.parent
     if (checkout / "ontology").is_dir():
         return checkout
-    raise FileNotFoundError("tipgraph's bundled ontology/ and data/ were not found next to the package")
+    raise FileNotFoundError(
+        "tipgraph's bundled ontology/ and data/ were not found next to the package")

@@ -27,7 +27,7 @@ def compute_stats(kg: KnowledgeGraph) -> Stats:
     union = kg.union(inferred=True, ontology=False)
     classes = Counter(short(o) for s, o in asserted.subject_objects(RDF.type))
     # tip: classes with inferred members too, so that tip:Mechanism counts every mechanism.
-    for s, o in union.subject_objects(RDF.type):
+    for o in set(union.objects(None, RDF.type)):
         if str(o).startswith(str(TIP)):
             classes[short(o)] = 0
     for cls in list(classes):

@@ -6,10 +6,10 @@ sees it. Refused: updates, SERVICE, and FROM / FROM NAMED naming a graph that is
 
 from __future__ import annotations
 
+from pyparsing import ParseException
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.plugins.sparql.sparql import Query
-from pyparsing import ParseException
 
 from tipgraph.errors import QueryError
 from tipgraph.model.namespaces import PREFIXES

@@ -1,0 +1,1 @@
+"""Publishing the graph: formats, exports, dataset descriptions, pushes to other stores."""

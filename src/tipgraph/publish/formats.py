@@ -1,0 +1,58 @@
+"""The one table of media types: used by content negotiation, exports and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RdfFormat:
+    name: str          # the name users type: --format turtle, ?format=turtle
+    media_type: str    # the canonical media type
+    rdflib: str        # rdflib's serializer / parser name
+    suffix: str        # file suffix, also accepted as /id/slug.<suffix>
+    quads: bool = False  # carries named graphs
+    aliases: tuple[str, ...] = ()  # other media types that mean the same
+
+
+RDF_FORMATS: tuple[RdfFormat, ...] = (
+    RdfFormat("turtle", "text/turtle", "turtle", "ttl", aliases=("application/x-turtle",)),
+    RdfFormat("ntriples", "application/n-triples", "nt", "nt", aliases=("text/plain",)),
+    RdfFormat("jsonld", "application/ld+json", "json-ld", "jsonld", quads=True),
+    RdfFormat("rdfxml", "application/rdf+xml", "xml", "rdf", aliases=("application/xml",)),
+    RdfFormat("trig", "application/trig", "trig", "trig", quads=True),
+    RdfFormat("nquads", "application/n-quads", "nquads", "nq", quads=True),
+)
+
+
+@dataclass(frozen=True)
+class ResultFormat:
+    name: str
+    media_type: str
+    rdflib: str
+    aliases: tuple[str, ...] = ()
+
+
+RESULT_FORMATS: tuple[ResultFormat, ...] = (
+    ResultFormat("json", "application/sparql-results+json", "json", aliases=("application/json",)),
+    ResultFormat("xml", "application/sparql-results+xml", "xml", aliases=("application/xml",)),
+    ResultFormat("csv", "text/csv", "csv"),
+    ResultFormat("tsv", "text/tab-separated-values", "tsv"),
+)
+
+
+def rdf_format(key: str) -> RdfFormat | None:
+    """Find an RDF format by name, suffix or media type (aliases included)."""
+    key = key.strip().lower()
+    for fmt in RDF_FORMATS:
+        if key in {fmt.name, fmt.suffix, fmt.media_type, fmt.rdflib, *fmt.aliases}:
+            return fmt
+    return None
+
+
+def result_format(key: str) -> ResultFormat | None:
+    key = key.strip().lower()
+    for fmt in RESULT_FORMATS:
+        if key in {fmt.name, fmt.media_type, *fmt.aliases}:
+            return fmt
+    return None
