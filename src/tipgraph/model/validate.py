@@ -15,6 +15,7 @@ from typing import Any
 
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
 from rdflib.term import Node
 
 from tipgraph.errors import ShapesError
@@ -146,6 +147,23 @@ def _files_of(focus: Node | None, data: Graph, subject_files: Mapping[URIRef, se
     return tuple(sorted(files))
 
 
+def _path_text(graph: Graph, path: Node | None) -> str | None:
+    """A SHACL path as SPARQL property-path text: tip:count, ^tip:count, tip:a/tip:b."""
+    if path is None or not isinstance(path, BNode):
+        return short(path)
+    if (inverse := graph.value(path, SH.inversePath)) is not None:
+        return f"^{_path_text(graph, inverse)}"
+    for operator, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"),
+                             (SH.zeroOrOnePath, "?")):
+        if (inner := graph.value(path, operator)) is not None:
+            return f"({_path_text(graph, inner)}){suffix}"
+    if (alternatives := graph.value(path, SH.alternativePath)) is not None:
+        return "|".join(_path_text(graph, p) or "" for p in Collection(graph, alternatives))
+    if graph.value(path, RDF.first) is not None:
+        return "/".join(_path_text(graph, p) or "" for p in Collection(graph, path))
+    return short(path)
+
+
 def _named_shapes(shapes: Graph) -> dict[Node, Node]:
     """Anonymous property shapes and SPARQL constraints -> the named shape that holds them, so
     that every finding names a shape a curator can look up in shapes/."""
@@ -175,7 +193,7 @@ def _shacl_findings(report: Graph, data: Graph, subject_files: Mapping[URIRef, s
             severity=severity,
             focus=short(focus) or "",
             message="; ".join(sorted(messages)) or "(shape without sh:message)",
-            path=short(report.value(result, SH.resultPath)),
+            path=_path_text(report, report.value(result, SH.resultPath)),
             value=short(report.value(result, SH.value)),
             shape=short(named.get(source, source)) if (source := report.value(
                 result, SH.sourceShape)) is not None else None,
