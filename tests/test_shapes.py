@@ -17,8 +17,8 @@ import pytest
 from rdflib import Graph, URIRef
 
 from tipgraph.config import load_config
-from tipgraph.model.namespaces import OWL, RDF, RDFS, SH, TIP
-from tipgraph.model.validate import TIPSH, ValidationReport, validate
+from tipgraph.model.namespaces import OWL, RDF, RDFS, SH, SKOS, TIP
+from tipgraph.model.validate import ValidationReport, validate
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "shapes"
@@ -76,3 +76,100 @@ def test_fail_case_gives_exactly_the_expected_findings(
     expected = expectations(fixture)
     assert expected, "a __fail file lists the findings it expects"
     assert findings_of(report, fixture) == expected
+
+
+# --- The shapes themselves -----------------------------------------------------------------------
+
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+
+
+@pytest.fixture(scope="module")
+def shapes(repo_root: Path) -> Graph:
+    graph = Graph()
+    for path in sorted((repo_root / "shapes").glob("*.ttl")):
+        graph.parse(path)
+    return graph
+
+
+@pytest.fixture(scope="module")
+def ontology(repo_root: Path) -> Graph:
+    return Graph().parse(repo_root / "ontology" / "tipgraph.ttl")
+
+
+def targeted_shapes(shapes: Graph) -> set[URIRef]:
+    found = {s for p in TARGETS for s in shapes.subjects(p, None)}
+    assert all(isinstance(s, URIRef) for s in found), "targeted shapes are named"
+    return found  # type: ignore[return-value]
+
+
+def test_every_shape_has_a_label_and_a_message(shapes: Graph) -> None:
+    """Every targeted shape, property shape and SPARQL constraint: rdfs:label, and an sh:message
+    on itself or (for a node shape whose constraints all sit in its parts) on each part."""
+    problems = []
+    parts = set(shapes.objects(None, SH.property)) | set(shapes.objects(None, SH.sparql))
+    for shape in targeted_shapes(shapes) | parts:
+        if shapes.value(shape, RDFS.label) is None:
+            problems.append(f"{shape}: no rdfs:label")
+        own = shapes.value(shape, SH.message) is not None
+        children = list(shapes.objects(shape, SH.property)) + list(shapes.objects(shape, SH.sparql))
+        node_level = any(shapes.value(shape, p) is not None for p in (
+            SH["or"], SH["class"], SH.nodeKind, SH.pattern, SH.node))
+        if not own and (node_level or not children):
+            problems.append(f"{shape}: no sh:message")
+    assert problems == []
+
+
+def test_every_tip_property_is_checked_by_a_shape(shapes: Graph, ontology: Graph) -> None:
+    checked = set(shapes.objects(None, SH.targetSubjectsOf))
+    props = {p for t in (OWL.ObjectProperty, OWL.DatatypeProperty)
+             for p in ontology.subjects(RDF.type, t) if str(p).startswith(str(TIP))}
+    assert props and sorted(props - checked) == []
+
+
+def test_fixtures_do_not_share_slugs() -> None:
+    """The fixtures are validated in one run: each must use slugs of its own."""
+    owners: dict[URIRef, str] = {}
+    for fixture in PASS + FAIL:
+        from rdflib import Dataset
+
+        dataset = Dataset()
+        dataset.parse(fixture, format="trig")
+        for s, _, _, _ in dataset.quads((None, None, None, None)):
+            if isinstance(s, URIRef) and "/source/" not in str(s):
+                assert owners.setdefault(s, fixture.name) == fixture.name, (
+                    f"{s} is written by {owners[s]} and {fixture.name}")
+
+
+@pytest.fixture(scope="module")
+def misuse_report(repo_root: Path, ontology: Graph, tmp_path_factory: pytest.TempPathFactory
+                  ) -> ValidationReport:
+    """Every tip: property misused once: said of a thematic-area concept (which no relation may
+    have), with a plain string as its value (which no tip: property takes)."""
+    subject = URIRef("https://w3id.org/tipgraph/id/thematic-area/prevention")
+    lines = []
+    for t in (OWL.ObjectProperty, OWL.DatatypeProperty):
+        for prop in sorted(ontology.subjects(RDF.type, t)):
+            if str(prop).startswith(str(TIP)):
+                lines.append(f"<{subject}> <{prop}> \"not a proper value\" .")
+    for prop in (SKOS.altLabel, SKOS.definition):  # the SKOS text properties shapes check
+        lines.append(f"<{subject}> <{prop}> \"not a proper value\" .")
+    path = tmp_path_factory.mktemp("misuse") / "misuse.ttl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = load_config({"root": repo_root, "use_cache": False}, environ={})
+    return validate(config=config, data_paths=[repo_root / p for p in CONTEXT] + [path])
+
+
+def test_every_property_shape_rejects_misuse(misuse_report: ValidationReport,
+                                             shapes: Graph) -> None:
+    reported = {f.shape for f in misuse_report.findings if f.focus == "theme:prevention"}
+    per_property = {f"tipsh:{str(s).rsplit('#', 1)[1]}" for s in targeted_shapes(shapes)
+                    if any(str(s).endswith(k) for k in ("-subject", "-value", "-datatype",
+                                                         "-language"))}
+    assert per_property and sorted(per_property - reported) == []
+
+
+def test_every_shape_has_a_failing_case(shapes: Graph, misuse_report: ValidationReport) -> None:
+    expected = {e[3] for fixture in FAIL for e in expectations(fixture)}
+    expected |= {f.shape for f in misuse_report.findings}
+    every = {f"tipsh:{str(s).rsplit('#', 1)[1]}" for s in targeted_shapes(shapes)}
+    assert sorted(every - expected) == []
