@@ -1,4 +1,4 @@
-"""/health: for monitoring. Says the version and what graph is loaded."""
+"""/health: for monitoring. Says the version, what graph is loaded and how the workers are."""
 
 from __future__ import annotations
 
@@ -14,4 +14,4 @@ blueprint = Blueprint("health", __name__)
 def health():
     kg = state().kg
     return jsonify({"status": "ok", "version": __version__, "data_version": kg.version[:16],
-                    "triples": len(kg.dataset)})
+                    "triples": len(kg.dataset), "query": state().queries.status()})
