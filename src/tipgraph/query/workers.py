@@ -130,13 +130,24 @@ class WorkerPool:
         self._context = multiprocessing.get_context(
             "forkserver" if "forkserver" in methods else "spawn")
 
+    @staticmethod
+    def warm_up() -> None:
+        """Start the fork server (it imports the libraries) now, in parallel with whatever the
+        caller does next; workers forked from it later start at once."""
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["tipgraph.query.workers"])
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+
     def start(self) -> WorkerPool:
         with self._lock:
             if self._started:
                 return self
             self._started = True
             if self._context.get_start_method() == "forkserver":
-                self._context.set_forkserver_preload(["tipgraph.query.workers"])
+                self.warm_up()
         for _ in range(self.size):
             self._spawn()
         return self
@@ -160,6 +171,9 @@ class WorkerPool:
             kind, info = worker.conn.recv()
         except (EOFError, OSError):
             kind, info = "failed", f"the worker exited with code {worker.process.exitcode}"
+        if self._closed:
+            self._forget(worker)
+            return
         if kind != "ready":
             self.failure = f"a query worker could not start: {info}"
             log.error(self.failure)
@@ -167,10 +181,7 @@ class WorkerPool:
             return
         worker.info = info
         self.failure = None
-        if self._closed:
-            self._forget(worker)
-        else:
-            self._idle.put(worker)
+        self._idle.put(worker)
 
     def _forget(self, worker: _Worker) -> None:
         worker.kill()
@@ -230,6 +241,7 @@ class WorkerPool:
         with self._lock:
             workers = [w for w in self._workers if w.info]
         return {"size": self.size, "ready": len(workers), "idle": self._idle.qsize(),
+                "pids": sorted(w.info["pid"] for w in workers),
                 "replaced": self.replaced, "failure": self.failure,
                 "network_isolated": bool(workers) and all(w.info.get("network_isolated")
                                                           for w in workers)}
