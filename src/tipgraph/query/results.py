@@ -11,7 +11,7 @@ import io
 import json
 from xml.sax.saxutils import escape, quoteattr
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
@@ -129,11 +129,13 @@ def serialize(answer: Answer, fmt: str) -> tuple[bytes, str]:
     a format that does not fit falls back to the first one that does (JSON, or Turtle)."""
     if answer.kind == "graph":
         rdf = rdf_format(fmt) or RDF_FORMATS[0]
-        graph = Graph()
+        dataset = Dataset()  # TriG and N-Quads: the triples go to the default graph
+        graph = dataset.default_graph if rdf.quads else Graph()
         for prefix, namespace in PREFIXES.items():
             graph.bind(prefix, namespace)
         for triple in answer.triples:
             graph.add(triple)
-        return graph.serialize(format=rdf.rdflib, encoding="utf-8"), rdf.media_type
+        target = dataset if rdf.quads and rdf.name != "jsonld" else graph
+        return target.serialize(format=rdf.rdflib, encoding="utf-8"), rdf.media_type
     results = result_format(fmt) or RESULT_FORMATS[0]
     return _RESULT_WRITERS[results.name](answer).encode("utf-8"), results.media_type

@@ -63,7 +63,7 @@ class MemoryStore(Store):
         """A dataset of copies of the local graphs the query names."""
         view = Dataset(default_union=False)
         for name in spec.default_graphs:
-            view.default_context += self._dataset.graph(URIRef(name))
+            view.default_graph += self._dataset.graph(URIRef(name))
         for name in spec.named_graphs:
             view.graph(URIRef(name)).__iadd__(self._dataset.graph(URIRef(name)))
         return view
