@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from xml.sax.saxutils import escape, quoteattr
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -124,14 +125,15 @@ def _tsv(answer: Answer) -> str:
 _RESULT_WRITERS = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv}
 
 
-def serialize(answer: Answer, fmt: str) -> tuple[bytes, str]:
+def serialize(answer: Answer, fmt: str,
+              prefixes: Mapping[str, str] = PREFIXES) -> tuple[bytes, str]:
     """(body, media type). ``fmt`` names a format of the table that fits the answer's kind;
     a format that does not fit falls back to the first one that does (JSON, or Turtle)."""
     if answer.kind == "graph":
         rdf = rdf_format(fmt) or RDF_FORMATS[0]
         dataset = Dataset()  # TriG and N-Quads: the triples go to the default graph
         graph = dataset.default_graph if rdf.quads else Graph()
-        for prefix, namespace in PREFIXES.items():
+        for prefix, namespace in prefixes.items():
             graph.bind(prefix, namespace)
         for triple in answer.triples:
             graph.add(triple)

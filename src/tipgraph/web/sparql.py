@@ -19,6 +19,8 @@ from tipgraph.errors import QueryError
 from tipgraph.model.namespaces import PREFIXES, VOID
 from tipgraph.publish.formats import RDF_FORMATS, RESULT_FORMATS, rdf_format, result_format
 from tipgraph.query.policy import READ_ONLY
+from tipgraph.query.results import serialize
+from tipgraph.store.base import Answer
 from tipgraph.web.app import settings_of, state
 
 blueprint = Blueprint("sparql", __name__)
@@ -38,6 +40,12 @@ def _media_types(formats: Sequence) -> list[str]:
     return [m for f in formats for m in (f.media_type, *f.aliases)]
 
 
+def _aliases(media_type: str) -> set[str]:
+    """The canonical media type a (possibly alias) media type stands for, as a set."""
+    return {f.media_type for f in (*RESULT_FORMATS, *RDF_FORMATS)
+            if media_type in (f.media_type, *f.aliases)}
+
+
 def _best(offers: list[str]) -> str | None:
     accept = request.accept_mimetypes
     if not accept.provided:  # no Accept header: anything will do
@@ -51,8 +59,9 @@ def _not_acceptable(what: str, formats: Sequence) -> QueryError:
                       status=406)
 
 
-def choose_format(form: str | None, override: str | None) -> str:
-    """The output format's name, from ``format=`` or the Accept header (q-values, wildcards)."""
+def choose_format(form: str | None, override: str | None) -> tuple[str, str | None]:
+    """The output format's name, from ``format=`` or the Accept header (q-values, wildcards),
+    and the media type to answer with when the client asked for an alias (application/json)."""
     graph_form = form in {"CONSTRUCT", "DESCRIBE"}
     formats = RDF_FORMATS if graph_form else RESULT_FORMATS
     what = f"a {form or 'SELECT'} query"
@@ -63,13 +72,13 @@ def choose_format(form: str | None, override: str | None) -> str:
                 raise _not_acceptable(what, formats)
             raise QueryError(f"unknown format {override!r}; use one of "
                              f"{', '.join(f.name for f in formats)}")
-        return found.name
+        return found.name, None
     best = _best(_media_types(formats))
     if best is None:
         raise _not_acceptable(what, formats)
     found = rdf_format(best) if graph_form else result_format(best)
     assert found is not None
-    return found.name
+    return found.name, best
 
 
 def _read_request() -> tuple[str | None, MultiDict]:
@@ -123,10 +132,12 @@ def sparql() -> Response:
     endpoint = request.base_url
     checked = service.check(sparql_text, params.getlist("default-graph-uri"),
                             params.getlist("named-graph-uri"), base=endpoint)
-    fmt = choose_format(checked.form, params.get("format"))
+    fmt, media_type = choose_format(checked.form, params.get("format"))
     outcome = service.run(checked, fmt, base=endpoint)
     g.query_ms, g.result_size = outcome.query_ms, outcome.size
-    response = Response(outcome.body, content_type=f"{outcome.media_type}; charset=utf-8")
+    if media_type is None or outcome.media_type not in {media_type, *_aliases(media_type)}:
+        media_type = outcome.media_type
+    response = Response(outcome.body, content_type=f"{media_type}; charset=utf-8")
     response.headers["X-Tipgraph-Query-Ms"] = f"{outcome.query_ms:.1f}"
     response.headers["X-Tipgraph-Result-Size"] = str(outcome.size)
     return response
@@ -155,14 +166,14 @@ def _description_or_editor() -> Response:
         if found is None:
             raise QueryError(f"unknown format {override!r} for the service description; use "
                              f"html or one of {', '.join(f.name for f in RDF_FORMATS)}")
-        return _description(found.rdflib, found.media_type)
+        return _description(found.name, found.media_type)
     best = "text/html" if override else _best([*_media_types(RDF_FORMATS), *HTML])
     if best in HTML:
         return _editor()
     found = rdf_format(best) if best else None
     if found is None:
         raise _not_acceptable("the service description", RDF_FORMATS)
-    return _description(found.rdflib, found.media_type)
+    return _description(found.name, best)
 
 
 def service_description(endpoint: str) -> Graph:
@@ -206,9 +217,11 @@ def service_description(endpoint: str) -> Graph:
     return sd
 
 
-def _description(rdflib_format: str, media_type: str) -> Response:
-    body = service_description(request.base_url).serialize(format=rdflib_format,
-                                                           encoding="utf-8")
+def _description(fmt: str, media_type: str) -> Response:
+    graph = service_description(request.base_url)
+    body, _ = serialize(Answer("graph", triples=list(graph)), fmt,
+                        {"sd": str(SD), "void": str(VOID), "dcterms": str(DCTERMS),
+                         "rdfs": str(RDFS), "xsd": str(XSD)})
     return Response(body, content_type=f"{media_type}; charset=utf-8")
 
 
