@@ -141,10 +141,7 @@ def serialize_quads(quads: list[Quad], fmt: RdfFormat, prefixes: dict[str, str],
         text = data.serialize(format=fmt.rdflib, encoding="utf-8").decode("utf-8")
         lines = sorted(set(line for line in text.splitlines() if line.strip()))
         return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
-    if fmt.quads:
-        data = to_dataset(quads, prefixes)
-    else:
-        data = to_graph(quads, prefixes)
+    data = to_dataset(quads, prefixes) if fmt.quads else to_graph(quads, prefixes)
     if fmt.name == "jsonld":
         return _jsonld(data, context or dict(sorted(prefixes.items())))
     return data.serialize(format=fmt.rdflib, encoding="utf-8")
