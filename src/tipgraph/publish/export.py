@@ -58,7 +58,17 @@ def namespaces(kg: KnowledgeGraph) -> dict[str, str]:
     result["id"] = kg.config["base_iri"]
     base = kg.config["base_iri"]
     result["page"] = PREFIXES["page"].replace(PREFIXES["id"], base, 1)
+    for prefix, path in _SCHEME_PREFIXES.items():
+        result[prefix] = base + path
     return result
+
+
+# The concept-scheme prefixes of docs/curation.md, so dumps read like the data files.
+_SCHEME_PREFIXES = {
+    "itype": "instrument-type/", "btype": "body-type/", "inittype": "initiative-type/",
+    "etype": "event-type/", "theme": "thematic-area/", "binding": "binding-status/",
+    "lifecycle": "lifecycle-status/", "ctype": "count-type/", "scheme": "scheme/",
+}
 
 
 def dump_quads(kg: KnowledgeGraph, inferred: bool = False, description: bool = True) -> list[Quad]:

@@ -46,9 +46,11 @@ def create_app(config: Mapping[str, Any] | None = None,
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tipgraph.web import health
+    from tipgraph.web import dumps, health, pages
 
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(dumps.blueprint)
 
 
 def _security_headers(response: Response) -> Response:
