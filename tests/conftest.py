@@ -26,3 +26,22 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> dict:
 @pytest.fixture(scope="session")
 def kg(config: dict) -> KnowledgeGraph:
     return build(config)
+
+
+# --- real SPARQL servers (tests/servers.py), started once per session when a test needs one ---
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory):
+    from tests.servers import OxigraphServer
+
+    with OxigraphServer(tmp_path_factory.mktemp("oxigraph")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory):
+    from tests.servers import VirtuosoServer
+
+    with VirtuosoServer(tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server

@@ -8,6 +8,7 @@ blank node shared by two graphs keeps one label) and returns the quads sorted.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 
 from rdflib import BNode, Dataset, Graph, URIRef
@@ -72,7 +73,10 @@ class _SortedDataset(Dataset):
     """A Dataset that lists its graphs in order of their names (the TriG serialiser asks)."""
 
     def contexts(self, triple=None):  # type: ignore[no-untyped-def,override]
-        return iter(sorted(super().contexts(triple), key=lambda g: g.identifier.n3()))
+        with warnings.catch_warnings():  # rdflib deprecates contexts() but its serialisers call it
+            warnings.simplefilter("ignore", DeprecationWarning)
+            graphs = list(super().contexts(triple))
+        return iter(sorted(graphs, key=lambda g: g.identifier.n3()))
 
 
 class _SortedGraph(Graph):
