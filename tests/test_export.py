@@ -1,4 +1,4 @@
-"""Dumps: every format round-trips, output is byte-identical for the same input, writes are atomic."""
+"""Dumps: every format round-trips, same input gives the same bytes, writes are atomic."""
 
 from __future__ import annotations
 

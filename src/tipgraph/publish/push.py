@@ -19,6 +19,7 @@ gives a PushError that says which and where, within that timeout.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
@@ -161,10 +162,8 @@ def _push_update(client: _Client, update_url: str, graph: str, lines: list[str])
                 f"DROP SILENT GRAPH <{graph}> ;\nMOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>",
                 "swap the staging graph in")
     except PushError:
-        try:
+        with contextlib.suppress(PushError):
             _update(client, update_url, f"DROP SILENT GRAPH <{staging}>", "clean up")
-        except PushError:
-            pass
         raise
 
 
