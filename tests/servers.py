@@ -51,6 +51,7 @@ class _Server:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen[bytes] | None = None
+        self._log = None
         self.log_path = self.workdir / f"{self.name}.log"
 
     # -- to override ---------------------------------------------------------------------
@@ -69,7 +70,7 @@ class _Server:
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
-        log = self.log_path.open("wb")
+        log = self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603 (fixed argument list)
             self.command(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
@@ -85,6 +86,14 @@ class _Server:
             time.sleep(0.1)  # polling interval of the readiness check
 
     def stop(self) -> None:
+        try:
+            self._terminate()
+        finally:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+    def _terminate(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
         try:

@@ -99,6 +99,9 @@ class _Client:
         self.timeout = timeout
         self.count = 0
 
+    def close(self) -> None:
+        self.session.close()
+
     def request(self, method: str, url: str, what: str, **kwargs) -> requests.Response:
         self.count += 1
         try:
@@ -192,6 +195,18 @@ def push(
     lines = [line + "\n" for line in text.splitlines() if line.strip()]
     body = text.encode("utf-8")
     client = _Client(auth, timeout)
+    try:
+        return _push(client, prepared_lines=lines, body=body, endpoint=endpoint,
+                     graph_iri=graph_iri, graph_store=graph_store,
+                     update_endpoint=update_endpoint, say=say, started=started)
+    finally:
+        client.close()
+
+
+def _push(client: _Client, *, prepared_lines: list[str], body: bytes, endpoint: str,
+          graph_iri: str, graph_store: str | None, update_endpoint: str | None,
+          say: Callable[[str], None], started: float) -> PushReport:
+    lines = prepared_lines
     notes: list[str] = []
     method = "update"
     if graph_store:
@@ -223,6 +238,13 @@ def fetch_graph(endpoint: str, graph_iri: str, *, auth: AuthBase | None = None,
     """Read a remote graph back, a page at a time (Virtuoso cuts results at ResultSetMaxRows
     without saying so: each page stays under it, and paging stops at the first short page)."""
     client = _Client(auth, timeout)
+    try:
+        return _fetch(client, endpoint, graph_iri, page)
+    finally:
+        client.close()
+
+
+def _fetch(client: _Client, endpoint: str, graph_iri: str, page: int) -> Graph:
     result = Graph()
     offset = 0
     while True:
