@@ -128,7 +128,8 @@ def test_failed_update_leaves_the_target_graph_whole(oxigraph_server, data):
         push_module.ntriples = original
     assert count_remote(client, oxigraph_server.query_url, graph) == before
     staging = client.request("GET", oxigraph_server.query_url, "check", params={
-        "query": "ASK { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), 'urn:tipgraph:staging')) }"},
+        "query": "ASK { GRAPH ?g { ?s ?p ?o } "
+                 "FILTER(STRSTARTS(STR(?g), 'urn:tipgraph:staging')) }"},
         headers={"Accept": "application/sparql-results+json"}).json()
     client.close()
     assert staging["boolean"] is False
