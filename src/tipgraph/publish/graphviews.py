@@ -70,7 +70,7 @@ KINDS: tuple[Kind, ...] = (
          "ellipse"),
     Kind("organisation", "other organisation", TIP.Organisation, "partners", "#9aa3b5", "ellipse",
          "ellipse"),
-    Kind("state", "state", TIP.Country, "states", "#6c757d", "round-triangle", "triangle"),
+    Kind("state", "state", TIP.Country, "states", "#6c757d", "round-triangle", "hexagon"),
     Kind("legal-instrument", "legal instrument", TIP.LegalInstrument, "instruments", "#c0392b",
          "rectangle", "note"),
     Kind("policy-instrument", "policy instrument", TIP.PolicyInstrument, "instruments", "#d9679a",
@@ -79,8 +79,8 @@ KINDS: tuple[Kind, ...] = (
          "rectangle", "note"),
     Kind("instrument", "other instrument", TIP.Instrument, "instruments", "#d98880", "rectangle",
          "note"),
-    Kind("initiative", "initiative", TIP.Initiative, "activities", "#f0b429", "star", "star"),
-    Kind("event", "event", TIP.Event, "activities", "#e3c565", "round-pentagon", "pentagon"),
+    Kind("initiative", "initiative", TIP.Initiative, "activities", "#f0b429", "star", "octagon"),
+    Kind("event", "event", TIP.Event, "activities", "#e3c565", "round-pentagon", "egg"),
     Kind("judgment", "judgment", TIP.Judgment, "activities", "#8d6e63", "vee", "invtriangle"),
 )
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
