@@ -673,6 +673,8 @@ class GraphView:
             data = {"id": edge.id, "source": edge.source, "target": edge.target,
                     "relation": edge.relation, "label": relation.label,
                     "family": relation.family}
+            if relation.symmetric:
+                data["symmetric"] = True
             if self.is_contained(edge):
                 data["contained"] = True
             edges.append({"data": data})

@@ -46,9 +46,10 @@ def create_app(config: Mapping[str, Any] | None = None,
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tipgraph.web import health
+    from tipgraph.web import graph, health
 
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(graph.blueprint)
 
 
 def _security_headers(response: Response) -> Response:
