@@ -766,7 +766,7 @@
     }
     // cytoscape-fcose registers itself with the global cytoscape when it loads
     cy = cytoscape({
-      container: cyBox, style: style(), wheelSensitivity: 0.3, minZoom: 0.08, maxZoom: 4,
+      container: cyBox, style: style(), minZoom: 0.08, maxZoom: 4,
       boxSelectionEnabled: false, selectionType: "single",
     });
     window.tipgraphGraph = { cy, state: () => state, refresh };
