@@ -22,9 +22,11 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from typing import Any
 
-from rdflib import Literal, URIRef
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from tipgraph.errors import TipgraphError
@@ -101,7 +103,7 @@ RELATION_FAMILIES: dict[str, tuple[str, ...]] = {
     "oversight": ("monitors", "mandates", "guidedBy", "appliesTo"),
     "making": ("adopts", "establishes", "develops", "publishedBy", "proposedBy", "endorsedBy",
                "implements", "partyTo", "signatoryTo", "ratifiedBy", "adoptedAt", "presentedBy",
-               "decidedBy", "respondent"),
+               "decidedBy", "respondent", "presentedAt", "launchedAt"),
     "lineage": ("supersedes", "follows", "basedOn", "supplements", "amends", "refersTo"),
 }
 FAMILY_STYLE: dict[str, dict[str, str]] = {
@@ -269,6 +271,33 @@ _ATTRIBUTES = (
 )
 
 
+class _Sparql:
+    """The knowledge graph in an Oxigraph store, for fast SPARQL; answers with rdflib terms."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.store = ox.Store()
+        self.store.load(graph.serialize(format="nt", encoding="utf-8"),
+                        format=ox.RdfFormat.N_TRIPLES)
+
+    @staticmethod
+    def _term(term: Any) -> Any:
+        if term is None:
+            return None
+        if isinstance(term, ox.NamedNode):
+            return URIRef(term.value)
+        if isinstance(term, ox.BlankNode):
+            return BNode(term.value)
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+    def query(self, sparql: str) -> list[SimpleNamespace]:
+        result = self.store.query(sparql)
+        names = [variable.value for variable in result.variables]
+        return [SimpleNamespace(**{name: self._term(row[name]) for name in names})
+                for row in result]
+
+
 def _values(iris: Iterable[URIRef]) -> str:
     return " ".join(f"<{iri}>" for iri in iris)
 
@@ -276,8 +305,7 @@ def _values(iris: Iterable[URIRef]) -> str:
 class _Relations:
     """The ontology's relations, each inverse pair resolved to one direction to draw."""
 
-    def __init__(self, kg: KnowledgeGraph) -> None:
-        ontology = kg.ontology
+    def __init__(self, ontology: _Sparql) -> None:
         self.relations: dict[URIRef, Relation] = {}
         inverse_of: dict[URIRef, URIRef] = {}
         declared: dict[URIRef, URIRef] = {}
@@ -324,7 +352,7 @@ def _english(values: list[Literal]) -> str:
 
 def extract(kg: KnowledgeGraph) -> FullGraph:
     """Read the whole relationship graph out of the knowledge graph by SPARQL."""
-    dataset = kg.dataset
+    dataset = _Sparql(kg.union())
     base = str(kg.config.get("base_iri") or "")
     page_base = str(PAGE) if base == "" else str(PAGE).replace(
         "https://w3id.org/tipgraph/id/", base, 1)
@@ -393,7 +421,7 @@ def extract(kg: KnowledgeGraph) -> FullGraph:
         node.pages = sorted({int(str(p)[len(page_base):]) for p in props.get(TIP.describedOn, [])
                              if str(p).startswith(page_base) and str(p)[len(page_base):].isdigit()})
 
-    rels = _Relations(kg)
+    rels = _Relations(dataset)
     raw: set[tuple[str, URIRef, str]] = set()
     for row in dataset.query(_EDGE_QUERY % _values(rels.read_as)):
         s, o = by_iri.get(row.s), by_iri.get(row.o)
