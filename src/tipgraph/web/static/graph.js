@@ -31,6 +31,7 @@
   let state = readState();
   let requestSeq = 0;
   let playTimer = null;
+  let legendOpen = window.innerWidth > 1000;
 
   // ------------------------------------------------------------------ state <-> address bar
   function readState() {
@@ -84,11 +85,12 @@
       d.color = kind.color;
       d.shape = kind.shape;
       const grow = Math.sqrt((d.degree || 0) / maxDegree);
+      d.display = d.short.length > 40 ? d.short.slice(0, 38).replace(/\s+\S*$/, "") + "…" : d.short;
       if (d.group === "mechanisms") {
         d.w = Math.max(54, Math.min(220, d.short.length * 7.6 + 22));
         d.h = 30 + Math.round(12 * grow);
       } else {
-        d.w = d.h = Math.round(18 + 30 * grow);
+        d.w = d.h = Math.round(24 + 30 * grow);
       }
       node.classes = [d.group, d.past ? "past" : ""].join(" ").trim();
     }
@@ -107,9 +109,9 @@
     return [
       { selector: "node", style: {
         "background-color": "data(color)", shape: "data(shape)", width: "data(w)",
-        height: "data(h)", label: "data(short)", "font-size": 11, "font-family":
+        height: "data(h)", label: "data(display)", "font-size": 12, "font-family":
         "system-ui, -apple-system, Segoe UI, sans-serif", color: "#1d2433", "text-valign": "bottom",
-        "text-margin-y": 4, "text-wrap": "wrap", "text-max-width": 130,
+        "text-margin-y": 4, "text-wrap": "wrap", "text-max-width": 120,
         "text-outline-color": "#ffffff", "text-outline-width": 2, "text-outline-opacity": 0.9,
         "border-width": 1.5, "border-color": "#ffffff", "min-zoomed-font-size": 7,
         "transition-property": "opacity", "transition-duration": 150,
@@ -123,7 +125,7 @@
         shape: "round-rectangle", "background-color": "data(color)", "background-opacity": 0.07,
         "border-color": "data(color)", "border-width": 1.5, "border-opacity": 0.55,
         "text-valign": "top", "text-halign": "center", "text-margin-y": -4, color: "data(color)",
-        "font-weight": 700, "font-size": 13, "text-outline-width": 2,
+        "font-weight": 700, "font-size": 15, "text-outline-width": 2,
         "text-outline-color": "#ffffff", padding: 16, "corner-radius": 10,
       } },
       { selector: "node.past", style: { opacity: 0.5, "border-style": "dashed",
@@ -149,11 +151,11 @@
   function layoutOptions(randomize) {
     return {
       name: "fcose", quality: "proof", randomize, animate: !randomize, animationDuration: 450,
-      fit: true, padding: 40, nodeDimensionsIncludeLabels: true, packComponents: true,
-      nodeRepulsion: () => 9000, idealEdgeLength: (e) => (e.hasClass("contained") ? 40 : 90),
-      edgeElasticity: () => 0.35, nestingFactor: 0.6, gravity: 0.3, gravityRangeCompound: 1.6,
-      gravityCompound: 1.2, numIter: 2500, tile: true, tilingPaddingVertical: 14,
-      tilingPaddingHorizontal: 14, uniformNodeDimensions: false,
+      fit: true, padding: 30, nodeDimensionsIncludeLabels: true, packComponents: true,
+      nodeRepulsion: () => 6000, idealEdgeLength: (e) => (e.hasClass("contained") ? 40 : 75),
+      edgeElasticity: () => 0.4, nestingFactor: 0.4, gravity: 0.5, gravityRangeCompound: 1.5,
+      gravityCompound: 1.5, numIter: 2500, tile: true, tilingPaddingVertical: 12,
+      tilingPaddingHorizontal: 12, uniformNodeDimensions: false,
     };
   }
 
@@ -399,7 +401,13 @@
     const note = document.createElement("p");
     note.className = "gx-legend-note";
     note.textContent = "Size: number of links. Faded, dashed: ended or replaced.";
-    box.append(list, links, note);
+    const summary = document.createElement("summary");
+    summary.textContent = "Legend";
+    const details = document.createElement("details");
+    details.open = legendOpen;
+    details.addEventListener("toggle", () => { legendOpen = details.open; });
+    details.append(summary, list, links, note);
+    box.appendChild(details);
     box.hidden = cy.nodes().length === 0;
   }
 
@@ -464,7 +472,7 @@
     }
     const links = node.connectedEdges().filter((e) => !e.hasClass("contained"));
     const children = node.children();
-    if (links.length || children.length) {
+    if (links.length || children.length || node.parent().length) {
       const list = el("ul", { class: "gx-links" });
       const item = (text, other) => {
         const li = el("li", {}, text + " ", el("button", { type: "button", class: "gx-link" }, other.data("short")));
@@ -476,8 +484,9 @@
         const other = outgoing ? e.target() : e.source();
         item(outgoing ? e.data("label") : `← ${e.data("label")}`, other);
       });
+      if (node.parent().length) item("unit of", node.parent());
       children.forEach((c) => item("has unit", c));
-      body.appendChild(el("h3", {}, `Links in this view (${links.length + children.length})`));
+      body.appendChild(el("h3", {}, `Links in this view (${list.children.length})`));
       body.appendChild(list);
     }
     $("gx-expand").addEventListener("click", () => expand(node.id()));
