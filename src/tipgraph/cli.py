@@ -202,6 +202,12 @@ def settings() -> None:
     click.echo(settings_doc())
 
 
+# The graph commands (`viz`, and `export --format graphml|gexf|dot`) live in graphcli.py.
+from tipgraph import graphcli  # noqa: E402
+
+graphcli.register(main, handle_errors, _config)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
 
