@@ -191,7 +191,7 @@ class Generator:
         m = f":syn-mech-{n}"
         self.mechanisms.append(m)
         name = f"{rng.choice(WORDS)} Community {n}"
-        founded = rng.randint(1950, 2005)
+        founded = rng.randint(1950, 2004)
         region = rng.randrange(len(REGIONS))
         members = self.some(self.countries, 4, 15)
         first, second = self.new_page(), self.new_page()
@@ -216,7 +216,7 @@ class Generator:
 
         # Instruments: a chain of plans, each superseding the one before.
         plans = []
-        start = rng.randint(max(founded, 1995), 2004)
+        start = rng.randint(max(founded, 1995), 2005)
         for k in range(rng.randint(2, 5)):
             plan = f"{m}-plan-{k + 1}"
             end = start + rng.randint(1, 3)
