@@ -120,13 +120,22 @@ def query(ctx: click.Context, sparql: str, fmt: str) -> None:
 @main.command()
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default 5000; 0 picks a free one).")
+@click.option("--store", type=click.Choice(["oxigraph", "memory"]),
+              help="Query engine (default oxigraph; memory is rdflib's).")
+@click.option("--query-timeout", type=float, help="Seconds a query may run (default 30).")
+@click.option("--query-workers", type=int, help="Worker processes answering queries (default 2).")
 @click.pass_context
 @handle_errors
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the SPARQL endpoint, linked-data pages and graph explorer."""
+def serve(ctx: click.Context, host: str | None, port: int | None, store: str | None,
+          query_timeout: float | None, query_workers: int | None) -> None:
+    """Serve the SPARQL endpoint, linked-data pages and graph explorer.
+
+    Every setting (see `tipgraph settings`) can also come from TIPGRAPH_<NAME> or --config.
+    """
     from tipgraph.web.serve import run_server
 
-    run_server(_config(ctx, host=host, port=port))
+    run_server(_config(ctx, host=host, port=port, store=store, query_timeout=query_timeout,
+                       query_workers=query_workers))
 
 
 @main.command()
@@ -191,6 +200,12 @@ def push(ctx: click.Context, endpoint: str, graph_iri: str, graph_store: str | N
 def settings() -> None:
     """List every setting with its environment variable and default."""
     click.echo(settings_doc())
+
+
+# The graph commands (`viz`, and `export --format graphml|gexf|dot`) live in graphcli.py.
+from tipgraph import graphcli  # noqa: E402
+
+graphcli.register(main, handle_errors, _config)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from pyshacl import validate as shacl_validate
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
 from rdflib.term import Node
 
 from tipgraph.errors import ShapesError
@@ -146,8 +147,43 @@ def _files_of(focus: Node | None, data: Graph, subject_files: Mapping[URIRef, se
     return tuple(sorted(files))
 
 
-def _shacl_findings(report: Graph, data: Graph, subject_files: Mapping[URIRef, set[str]]
-                    ) -> list[Finding]:
+def _path_text(graph: Graph, path: Node | None) -> str | None:
+    """A SHACL path as SPARQL property-path text: tip:count, ^tip:count, tip:a/tip:b."""
+    if path is None or not isinstance(path, BNode):
+        return short(path)
+    if (inverse := graph.value(path, SH.inversePath)) is not None:
+        return f"^{_path_text(graph, inverse)}"
+    for operator, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"),
+                             (SH.zeroOrOnePath, "?")):
+        if (inner := graph.value(path, operator)) is not None:
+            return f"({_path_text(graph, inner)}){suffix}"
+    if (alternatives := graph.value(path, SH.alternativePath)) is not None:
+        return "|".join(_path_text(graph, p) or "" for p in Collection(graph, alternatives))
+    if graph.value(path, RDF.first) is not None:
+        return "/".join(_path_text(graph, p) or "" for p in Collection(graph, path))
+    return short(path)
+
+
+def _named_shapes(shapes: Graph) -> dict[Node, Node]:
+    """Anonymous property shapes and SPARQL constraints -> the named shape that holds them, so
+    that every finding names a shape a curator can look up in shapes/."""
+    parent: dict[Node, Node] = {}
+    for holder, part in shapes.subject_objects(SH.property):
+        parent[part] = holder
+    for holder, part in shapes.subject_objects(SH.sparql):
+        parent[part] = holder
+    named: dict[Node, Node] = {}
+    for node in parent:
+        top, seen = node, set()
+        while isinstance(top, BNode) and top in parent and top not in seen:
+            seen.add(top)
+            top = parent[top]
+        named[node] = top
+    return named
+
+
+def _shacl_findings(report: Graph, data: Graph, subject_files: Mapping[URIRef, set[str]],
+                    named: Mapping[Node, Node]) -> list[Finding]:
     findings = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
@@ -157,9 +193,10 @@ def _shacl_findings(report: Graph, data: Graph, subject_files: Mapping[URIRef, s
             severity=severity,
             focus=short(focus) or "",
             message="; ".join(sorted(messages)) or "(shape without sh:message)",
-            path=short(report.value(result, SH.resultPath)),
-            value=short(report.value(result, SH.value)),
-            shape=short(report.value(result, SH.sourceShape)),
+            path=_path_text(report, report.value(result, SH.resultPath)),
+            value=None if (value := report.value(result, SH.value)) == focus else short(value),
+            shape=short(named.get(source, source)) if (source := report.value(
+                result, SH.sourceShape)) is not None else None,
             files=_files_of(focus, data, subject_files),
         ))
     return findings
@@ -293,12 +330,13 @@ def validate(
     union = kg.union(inferred=True, ontology=True)
     derived_types = kg.inferred.triples((None, RDF.type, None))
     asserted_view = _merge_graphs(asserted, kg.ontology, derived_types)
+    named = _named_shapes(shapes_graph)
     report_graph = Graph()
     findings: list[Finding] = []
     for data, shapes_part in ((union, full_shapes), (asserted_view, asserted_shapes)):
         part = _run_shacl(data, shapes_part)
         report_graph += part
-        findings += _shacl_findings(part, union, kg.sources.subject_files)
+        findings += _shacl_findings(part, union, kg.sources.subject_files, named)
     findings += curated_fact_findings(kg)
     findings += ontology_findings(kg.ontology, used_terms(asserted) | used_terms(shapes_graph))
     findings = sorted(set(findings), key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.files,

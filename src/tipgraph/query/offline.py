@@ -1,54 +1,39 @@
-"""Answer a SPARQL query in-process, for `tipgraph query` and the tests."""
+"""Answer a SPARQL query in-process, for `tipgraph query` and the tests.
+
+The same policy and the same store interface as the endpoint, in the calling process.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+from rdflib import BNode
 
-from rdflib import Graph
-from rdflib.query import Result
-
-from tipgraph.errors import QueryError
 from tipgraph.model.build import KnowledgeGraph
-from tipgraph.model.namespaces import PREFIXES
+from tipgraph.query.policy import check_query
+from tipgraph.query.results import serialize
+from tipgraph.query.service import local_graph_names
+from tipgraph.store import Answer, Store, open_store
 
 
-def run_query(kg: KnowledgeGraph, sparql: str) -> Result:
+def run_query(kg: KnowledgeGraph, sparql: str, store: Store | None = None) -> Answer:
     """Run a read-only query over the union of every graph (asserted, inferred, ontology)."""
-    from tipgraph.query.policy import check_query
-
-    parsed = check_query(sparql)
-    try:
-        return kg.dataset.query(parsed, initNs=PREFIXES)
-    except Exception as error:  # evaluation errors from rdflib (bad function arguments...)
-        raise QueryError(f"the query failed: {error}") from None
+    checked = check_query(sparql, local_graph_names(kg))
+    store = store or open_store(kg, kg.config.get("store", "oxigraph"))
+    return store.query(checked.sparql, checked.dataset)
 
 
 def _cell(term: object) -> str:
-    return "" if term is None else str(term)
+    return "" if term is None else f"_:{term}" if isinstance(term, BNode) else str(term)
 
 
-def format_result(result: Result, fmt: str) -> str:
-    if result.type in {"CONSTRUCT", "DESCRIBE"}:
-        graph = result.graph if result.graph is not None else Graph()
-        for prefix, ns in PREFIXES.items():
-            graph.bind(prefix, ns)
-        return graph.serialize(format="turtle" if fmt in {"table", "turtle"} else "json-ld")
-    if result.type == "ASK":
-        answer = bool(result.askAnswer)
-        return json.dumps({"head": {}, "boolean": answer}) + "\n" if fmt == "json" else (
-            f"{str(answer).lower()}\n")
-    if fmt == "json":
-        return result.serialize(format="json").decode("utf-8") + "\n"
-    variables = [str(v) for v in result.vars or []]
-    rows = [[_cell(row[i]) for i in range(len(variables))] for row in result]
-    if fmt in {"csv", "tsv"}:
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
-        writer.writerow(variables)
-        writer.writerows(rows)
-        return out.getvalue()
+def format_result(answer: Answer, fmt: str) -> str:
+    if answer.kind == "graph":
+        return serialize(answer, "turtle" if fmt == "table" else fmt)[0].decode("utf-8")
+    if answer.kind == "boolean" and fmt == "table":
+        return f"{str(answer.boolean).lower()}\n"
+    if fmt != "table":
+        return serialize(answer, fmt)[0].decode("utf-8")
+    variables = answer.variables
+    rows = [[_cell(term) for term in row] for row in answer.rows]
     widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(variables)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))

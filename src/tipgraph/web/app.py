@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from tipgraph import __version__
 from tipgraph.config import load_config
 from tipgraph.errors import QueryError, TipgraphError
 from tipgraph.model.build import KnowledgeGraph, build
+from tipgraph.model.queries import ExampleQuery, example_queries
+from tipgraph.query.service import QueryService
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("tipgraph.access")
 EXTENSION = "tipgraph"
 
 
 class AppState:
-    """What the app shares between requests: the built graph (and what later issues add)."""
+    """What the app shares between requests: the built graph, the query service (store and
+    worker processes) and the example queries, all made once at app start."""
 
-    def __init__(self, kg: KnowledgeGraph) -> None:
+    def __init__(self, kg: KnowledgeGraph, settings: Mapping[str, Any]) -> None:
         self.kg = kg
+        self.queries = QueryService(kg, settings)
+        self.examples: list[ExampleQuery] = example_queries(settings["root"])
+
+    def close(self) -> None:
+        """Stop the query workers (the server calls this on exit; tests on teardown)."""
+        self.queries.close()
 
 
 def state() -> AppState:
@@ -38,19 +50,46 @@ def create_app(config: Mapping[str, Any] | None = None,
     app.config["TIPGRAPH"] = settings
     app.config["TESTING"] = bool((config or {}).get("TESTING", False))
     app.config["MAX_CONTENT_LENGTH"] = settings["max_request_bytes"]
-    app.extensions[EXTENSION] = AppState(kg or build(settings))
+    app.config["MAX_FORM_MEMORY_SIZE"] = settings["max_request_bytes"]
+    app.extensions[EXTENSION] = AppState(kg or build(settings), settings)
     _register_errors(app)
     _register_blueprints(app)
+    app.before_request(_start_clock)
     app.after_request(_security_headers)
+    app.after_request(_access_log)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tipgraph.web import dumps, health, pages
+    from tipgraph.web import dumps, graph, health, pages, sparql
 
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(sparql.blueprint)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(dumps.blueprint)
+    app.register_blueprint(graph.blueprint)
+
+
+def _start_clock() -> None:
+    g.started = time.perf_counter()
+
+
+def _access_log(response: Response) -> Response:
+    """One structured line (JSON) per request: what, how it went, how long, how much."""
+    started = g.get("started")
+    entry = {
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+        "query_ms": round(g.query_ms, 1) if "query_ms" in g else None,
+        "result_size": g.get("result_size"),
+        "bytes": response.content_length,
+        "client": request.remote_addr,
+        "version": __version__,
+    }
+    access_log.info(json.dumps(entry))
+    return response
 
 
 def _security_headers(response: Response) -> Response:

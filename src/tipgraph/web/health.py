@@ -1,4 +1,4 @@
-"""/health: for monitoring. Says the version and what graph is loaded."""
+"""/health: for monitoring. Says the version, what graph is loaded and how the workers are."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ blueprint = Blueprint("health", __name__)
 
 @blueprint.get("/health")
 def health():
+    """200 when queries can be answered; 503 (status "starting") until a query worker is up."""
     kg = state().kg
-    return jsonify({"status": "ok", "version": __version__, "data_version": kg.version[:16],
-                    "triples": len(kg.dataset)})
+    query = state().queries.status()
+    workers = query["workers"]
+    ready = workers is None or workers["ready"] > 0
+    response = jsonify({"status": "ok" if ready else "starting", "version": __version__,
+                        "data_version": kg.version[:16], "triples": len(kg.dataset),
+                        "query": query})
+    response.status_code = 200 if ready else 503
+    return response

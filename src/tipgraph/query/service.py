@@ -1,0 +1,93 @@
+"""The one way a query is answered: policy, then a store (in a worker process), then a format.
+
+``QueryService`` is what the web app and the benchmarks hold. With ``query_workers = 0`` it
+answers in the calling thread on an in-process store (for embedding and quick tests; the time
+limit cannot be enforced then).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rdflib import URIRef
+
+from tipgraph.model.build import KnowledgeGraph
+from tipgraph.query.limits import Limits
+from tipgraph.query.policy import CheckedQuery, check_query
+from tipgraph.query.workers import Job, Outcome, WorkerPool, answer
+from tipgraph.store import Store, StoreSpec, check_backend, open_store
+
+
+def local_graph_names(kg: KnowledgeGraph) -> frozenset[str]:
+    return frozenset(str(g.identifier) for g in kg.dataset.graphs()
+                     if isinstance(g.identifier, URIRef) and len(g)
+                     and not str(g.identifier).startswith("urn:x-rdflib:"))
+
+
+class QueryService:
+    def __init__(self, kg: KnowledgeGraph, settings: Mapping[str, Any]) -> None:
+        self.kg = kg
+        self.backend = check_backend(settings["store"])
+        self.limits = Limits.from_settings(settings)
+        self.local_graphs = local_graph_names(kg)
+        self._lock = threading.Lock()
+        self._store: Store | None = None
+        self._pool: WorkerPool | None = None
+        self._folder: str | None = None
+
+    @property
+    def store(self) -> Store:
+        """An in-process store (built on first use), for internal queries and query_workers=0."""
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self.kg, self.backend)
+            return self._store
+
+    @property
+    def pool(self) -> WorkerPool | None:
+        if self.limits.workers <= 0:
+            return None
+        with self._lock:
+            if self._pool is None:
+                self._folder = tempfile.mkdtemp(prefix="tipgraph-store-")
+                spec = StoreSpec.dump(self.kg, self.backend, Path(self._folder))
+                self._pool = WorkerPool(spec, self.limits.workers, self.limits.timeout)
+            return self._pool
+
+    def start(self) -> QueryService:
+        """Start the workers now rather than on the first query."""
+        if self.pool is not None:
+            self.pool.start()
+        return self
+
+    def check(self, sparql: str, default_graph_uris: Sequence[str] = (),
+              named_graph_uris: Sequence[str] = (), base: str | None = None) -> CheckedQuery:
+        self.limits.check_size(len(sparql.encode("utf-8")))
+        return check_query(sparql, self.local_graphs, default_graph_uris, named_graph_uris, base)
+
+    def run(self, checked: CheckedQuery, fmt: str, base: str | None = None) -> Outcome:
+        job = Job(checked.sparql, fmt, checked.dataset, base, self.limits.max_rows)
+        pool = self.pool
+        return pool.run(job) if pool is not None else answer(self.store, job)
+
+    def status(self) -> dict[str, Any]:
+        workers = self._pool.status() if self._pool is not None else None
+        return {"store": self.backend, "workers": workers,
+                "query_timeout": self.limits.timeout, "max_result_rows": self.limits.max_rows}
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+            if self._folder:
+                shutil.rmtree(self._folder, ignore_errors=True)
+                self._folder = None
