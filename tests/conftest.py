@@ -97,3 +97,22 @@ def wait_until_ready(base: str, deadline: float = 120.0) -> None:
 
 def app_settings(config: dict, **overrides) -> dict:
     return {**config, "TESTING": True, **overrides}
+
+
+# --- real SPARQL servers (tests/servers.py), started once per session when a test needs one ---
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory):
+    from tests.servers import OxigraphServer
+
+    with OxigraphServer(tmp_path_factory.mktemp("oxigraph")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory):
+    from tests.servers import VirtuosoServer
+
+    with VirtuosoServer(tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server

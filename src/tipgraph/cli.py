@@ -16,6 +16,7 @@ import click
 from tipgraph import __version__
 from tipgraph.config import load_config, settings_doc
 from tipgraph.errors import EXIT_BAD_INPUT, EXIT_VIOLATIONS, TipgraphError
+from tipgraph.publish.formats import RDF_FORMATS
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,9 +139,73 @@ def serve(ctx: click.Context, host: str | None, port: int | None, store: str | N
 
 
 @main.command()
+@click.option("--format", "fmt", default="turtle", show_default=True,
+              type=click.Choice([f.name for f in RDF_FORMATS]),
+              help="Serialisation; nquads, trig and jsonld keep each fact's page graph.")
+@click.option("--inferred", is_flag=True, help="Include the inferred triples.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (atomically); standard output when absent.")
+@click.pass_context
+@handle_errors
+def export(ctx: click.Context, fmt: str, inferred: bool, output: Path | None) -> None:
+    """Dump the whole graph: deterministic (same data, same bytes), with its VoID description."""
+    from tipgraph.model.build import build
+    from tipgraph.publish.export import export as export_bytes
+    from tipgraph.publish.export import write_export
+
+    kg = build(_config(ctx))
+    if output is None:
+        sys.stdout.buffer.write(export_bytes(kg, fmt, inferred))
+        return
+    result = write_export(kg, fmt, output, inferred)
+    click.echo(f"wrote {result.path} ({result.format}, {result.size} bytes, "
+               f"sha256 {result.sha256})", err=True)
+
+
+@main.command()
+@click.option("--endpoint", required=True, help="The store's SPARQL query endpoint (verifies).")
+@click.option("--graph", "graph_iri", required=True, help="IRI of the named graph to replace.")
+@click.option("--graph-store", help="Graph Store HTTP Protocol URL (tried first).")
+@click.option("--update", "update_url", help="SPARQL Update URL (fallback; default --endpoint).")
+@click.option("--user", help="User name for authentication.")
+@click.option("--password", envvar="TIPGRAPH_PUSH_PASSWORD",
+              help="Password (or set TIPGRAPH_PUSH_PASSWORD).")
+@click.option("--auth", "auth_scheme", type=click.Choice(["digest", "basic"]), default="digest",
+              show_default=True, help="HTTP authentication scheme.")
+@click.option("--inferred", is_flag=True, help="Push the inferred triples too.")
+@click.option("--timeout", type=float, default=30.0, show_default=True,
+              help="Seconds to wait for each request.")
+@click.pass_context
+@handle_errors
+def push(ctx: click.Context, endpoint: str, graph_iri: str, graph_store: str | None,
+         update_url: str | None, user: str | None, password: str | None, auth_scheme: str,
+         inferred: bool, timeout: float) -> None:
+    """Replace a named graph in a SPARQL 1.1 store with the data, and verify it."""
+    from tipgraph.model.build import build
+    from tipgraph.publish.push import make_auth
+    from tipgraph.publish.push import push as push_graph
+    from tipgraph.publish.void import site_root
+
+    config = _config(ctx)
+    kg = build(config)
+    graph = kg.union(inferred=inferred, ontology=False)
+    report = push_graph(graph, endpoint, graph_iri, graph_store=graph_store,
+                        update_endpoint=update_url, auth=make_auth(user, password, auth_scheme),
+                        timeout=timeout, skolem_authority=site_root(config["base_iri"]),
+                        progress=lambda message: click.echo(message, err=True))
+    click.echo(report.to_text())
+
+
+@main.command()
 def settings() -> None:
     """List every setting with its environment variable and default."""
     click.echo(settings_doc())
+
+
+# The graph commands (`viz`, and `export --format graphml|gexf|dot`) live in graphcli.py.
+from tipgraph import graphcli  # noqa: E402
+
+graphcli.register(main, handle_errors, _config)
 
 
 if __name__ == "__main__":  # pragma: no cover

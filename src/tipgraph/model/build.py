@@ -10,7 +10,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +162,7 @@ def build(
     dataset = sources.dataset
     if config["base_iri"] != CANONICAL_BASE:
         dataset = _rebase(dataset, config["base_iri"])
-        sources = LoadedSources(dataset, sources.files, sources.digest, sources.subject_files)
+        sources = replace(sources, dataset=dataset)
     version = hashlib.sha256(f"{sources.digest}|{reason.RULESET_VERSION}".encode()).hexdigest()
     cache = _cache_file(config, sources.digest)
     inferred = _read_cache(cache)

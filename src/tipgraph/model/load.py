@@ -34,6 +34,8 @@ class LoadedSources:
     files: list[Path]
     digest: str
     subject_files: dict[URIRef, set[str]] = field(default_factory=dict)
+    # subjects written outside any named graph (so into the curated graph), and by which files
+    curated_files: dict[URIRef, set[str]] = field(default_factory=dict)
 
 
 def rdf_files(folder: Path) -> list[Path]:
@@ -95,15 +97,17 @@ def parse_file(path: Path) -> Dataset:
     return parsed
 
 
-def _copy_into(target: Dataset, parsed: Dataset, default_graph: URIRef) -> Iterable[URIRef]:
-    """Copy the quads of a parsed file; yield the subjects it wrote."""
+def _copy_into(
+    target: Dataset, parsed: Dataset, default_graph: URIRef,
+) -> Iterable[tuple[URIRef, URIRef]]:
+    """Copy the quads of a parsed file; yield the subjects it wrote, with their graph."""
     for s, p, o, g in parsed.quads((None, None, None, None)):
         name = g if isinstance(g, URIRef) and str(g) != "urn:x-rdflib:default" else default_graph
         if isinstance(g, Graph):
             name = g.identifier if str(g.identifier) != "urn:x-rdflib:default" else default_graph
         target.add((s, p, o, target.graph(name)))
         if not isinstance(s, BNode):
-            yield s
+            yield s, name
 
 
 def load(root: Path | str, data_paths: Iterable[Path | str] | None = None) -> LoadedSources:
@@ -112,6 +116,7 @@ def load(root: Path | str, data_paths: Iterable[Path | str] | None = None) -> Lo
     dataset = Dataset(default_union=True)
     digest = hashlib.sha256()
     subject_files: dict[URIRef, set[str]] = defaultdict(set)
+    curated_files: dict[URIRef, set[str]] = defaultdict(set)
     data_files = ([f for p in data_paths for f in rdf_files(Path(p))] if data_paths is not None
                   else rdf_files(root / "data"))
     plan = [(f, GRAPH_ONTOLOGY) for f in rdf_files(root / "ontology")]
@@ -125,10 +130,13 @@ def load(root: Path | str, data_paths: Iterable[Path | str] | None = None) -> Lo
         parsed = parse_file(path)
         digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path).encode())
         digest.update(path.read_bytes())
-        for subject in _copy_into(dataset, parsed, default_graph):
+        for subject, graph_name in _copy_into(dataset, parsed, default_graph):
             if default_graph == GRAPH_CURATED:
                 subject_files[subject].add(_display(path, root))
-    return LoadedSources(dataset, [p for p, _ in plan], digest.hexdigest(), dict(subject_files))
+                if graph_name == GRAPH_CURATED:
+                    curated_files[subject].add(_display(path, root))
+    return LoadedSources(dataset, [p for p, _ in plan], digest.hexdigest(), dict(subject_files),
+                         dict(curated_files))
 
 
 def _display(path: Path, root: Path) -> str:

@@ -58,6 +58,14 @@ __all__ = [
 ]
 
 
+_PAGE_PATH = "/id/" + str(PAGE)[len(CANONICAL_BASE):]  # "/id/source/summary-2010/page/"
+
+
 def is_page_graph(name: URIRef | str) -> bool:
-    """True for the named graphs that hold the facts of one source page."""
-    return str(name).startswith(str(PAGE))
+    """True for the named graphs that hold the facts of one source page (under any base IRI:
+    a configured base_iri rebases the page IRIs too)."""
+    text = str(name)
+    if text.startswith(str(PAGE)):
+        return True
+    head, _, tail = text.rpartition(_PAGE_PATH)
+    return bool(head) and tail.isdigit()

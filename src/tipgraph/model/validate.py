@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -13,12 +14,25 @@ from pathlib import Path
 from typing import Any
 
 from pyshacl import validate as shacl_validate
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
 from rdflib.term import Node
 
 from tipgraph.errors import ShapesError
 from tipgraph.model.build import KnowledgeGraph, build
-from tipgraph.model.namespaces import OWL, PREFIXES, RDF, RDFS, SH, TIP
+from tipgraph.model.namespaces import (
+    CANONICAL_BASE,
+    GRAPH_CURATED,
+    OWL,
+    PREFIXES,
+    RDF,
+    RDFS,
+    SH,
+    SKOS,
+    TIP,
+)
+
+TIPSH = Namespace("https://w3id.org/tipgraph/shapes#")
 
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
@@ -86,13 +100,26 @@ class ValidationReport:
         return "\n".join(lines)
 
 
+# The prefixes of docs/curation.md's concept schemes, so reports name concepts as curators write
+# them (itype:action-plan, not id:instrument-type/action-plan), plus the shapes' own.
+REPORT_PREFIXES: dict[str, str] = {
+    **PREFIXES,
+    **{prefix: f"{CANONICAL_BASE}{path}/" for prefix, path in (
+        ("itype", "instrument-type"), ("btype", "body-type"), ("inittype", "initiative-type"),
+        ("etype", "event-type"), ("theme", "thematic-area"), ("binding", "binding-status"),
+        ("lifecycle", "lifecycle-status"), ("ctype", "count-type"), ("scheme", "scheme"))},
+    "tipsh": str(TIPSH),
+}
+_BY_LENGTH = sorted(REPORT_PREFIXES.items(), key=lambda kv: -len(kv[1]))
+
+
 def short(node: Node | None) -> str | None:
     """A compact prefixed name for reports."""
     if node is None:
         return None
     if isinstance(node, URIRef):
         text = str(node)
-        for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        for prefix, namespace in _BY_LENGTH:
             if text.startswith(namespace) and len(text) > len(namespace):
                 return f"{prefix}:{text[len(namespace):]}"
         return f"<{text}>"
@@ -101,21 +128,116 @@ def short(node: Node | None) -> str | None:
     return str(node)
 
 
-def _shacl_findings(report: Graph, subject_files: Mapping[URIRef, set[str]]) -> list[Finding]:
+_IRI_IN_TEXT = re.compile(r"https?://[^\s<>\"{}|\\^`),]+[^\s<>\"{}|\\^`),.:;]")
+
+
+def _shorten_iris(text: str) -> str:
+    """Messages from SPARQL constraints carry full IRIs: show them as prefixed names."""
+    return _IRI_IN_TEXT.sub(lambda m: short(URIRef(m.group(0))) or m.group(0), text)
+
+
+def _files_of(focus: Node | None, data: Graph, subject_files: Mapping[URIRef, set[str]]
+              ) -> tuple[str, ...]:
+    """The files that write about the focus node; for a node that is only ever a value (an
+    undescribed entity), the files of the entities that point to it."""
+    files = set(subject_files.get(focus, ()))  # type: ignore[arg-type]
+    if not files and focus is not None:
+        for referrer in data.subjects(None, focus):
+            files |= subject_files.get(referrer, set())  # type: ignore[arg-type]
+    return tuple(sorted(files))
+
+
+def _path_text(graph: Graph, path: Node | None) -> str | None:
+    """A SHACL path as SPARQL property-path text: tip:count, ^tip:count, tip:a/tip:b."""
+    if path is None or not isinstance(path, BNode):
+        return short(path)
+    if (inverse := graph.value(path, SH.inversePath)) is not None:
+        return f"^{_path_text(graph, inverse)}"
+    for operator, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"),
+                             (SH.zeroOrOnePath, "?")):
+        if (inner := graph.value(path, operator)) is not None:
+            return f"({_path_text(graph, inner)}){suffix}"
+    if (alternatives := graph.value(path, SH.alternativePath)) is not None:
+        return "|".join(_path_text(graph, p) or "" for p in Collection(graph, alternatives))
+    if graph.value(path, RDF.first) is not None:
+        return "/".join(_path_text(graph, p) or "" for p in Collection(graph, path))
+    return short(path)
+
+
+def _named_shapes(shapes: Graph) -> dict[Node, Node]:
+    """Anonymous property shapes and SPARQL constraints -> the named shape that holds them, so
+    that every finding names a shape a curator can look up in shapes/."""
+    parent: dict[Node, Node] = {}
+    for holder, part in shapes.subject_objects(SH.property):
+        parent[part] = holder
+    for holder, part in shapes.subject_objects(SH.sparql):
+        parent[part] = holder
+    named: dict[Node, Node] = {}
+    for node in parent:
+        top, seen = node, set()
+        while isinstance(top, BNode) and top in parent and top not in seen:
+            seen.add(top)
+            top = parent[top]
+        named[node] = top
+    return named
+
+
+def _shacl_findings(report: Graph, data: Graph, subject_files: Mapping[URIRef, set[str]],
+                    named: Mapping[Node, Node]) -> list[Finding]:
     findings = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
         severity = str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
-        messages = [str(m) for m in report.objects(result, SH.resultMessage)]
+        messages = {_shorten_iris(str(m)) for m in report.objects(result, SH.resultMessage)}
         findings.append(Finding(
             severity=severity,
             focus=short(focus) or "",
             message="; ".join(sorted(messages)) or "(shape without sh:message)",
-            path=short(report.value(result, SH.resultPath)),
+            path=_path_text(report, report.value(result, SH.resultPath)),
             value=short(report.value(result, SH.value)),
-            shape=short(report.value(result, SH.sourceShape)),
-            files=tuple(sorted(subject_files.get(focus, ()))),
+            shape=short(named.get(source, source)) if (source := report.value(
+                result, SH.sourceShape)) is not None else None,
+            files=_files_of(focus, data, subject_files),
         ))
+    return findings
+
+
+# Predicates a curator may write outside a page graph about an entity: tipgraph's own notes.
+NOTE_PREDICATES = frozenset({TIP.sourceNote, RDFS.comment, RDFS.seeAlso, SKOS.note,
+                             SKOS.editorialNote, SKOS.scopeNote, SKOS.changeNote})
+# The classes of entities whose facts come from the source (and so belong in page graphs).
+FACT_CLASSES = (TIP.Organisation, TIP.Post, TIP.Person, TIP.Place, TIP.Instrument,
+                TIP.Initiative, TIP.Event, TIP.Judgment, TIP.CountObservation)
+
+
+def curated_fact_findings(kg: KnowledgeGraph) -> list[Finding]:
+    """Facts about source entities written outside any page graph (so in the curated graph).
+
+    The curated graph is for tipgraph's own vocabulary and notes (tip:sourceNote); a relation,
+    type, label or date of a mechanism, instrument... there has no page to cite.
+    """
+    curated = kg.graph(GRAPH_CURATED)
+    types = kg.union(inferred=True, ontology=False)
+    findings = []
+    for subject in sorted(set(curated.subjects()), key=str):
+        if not isinstance(subject, URIRef):
+            continue
+        if not any((subject, RDF.type, cls) in types for cls in FACT_CLASSES):
+            continue
+        predicates = sorted({p for p in curated.predicates(subject) if p not in NOTE_PREDICATES},
+                            key=str)
+        for predicate in predicates:
+            findings.append(Finding(
+                "Warning", short(subject) or "",
+                "This fact is written outside any page graph, so no page cites it: move it "
+                "into the graph of the page that states it (page:N { ... }). Only tipgraph's own "
+                "notes (tip:sourceNote) belong outside page graphs; facts from elsewhere go in a "
+                "graph named by their own source (:source/...).",
+                path=short(predicate),
+                value=short(curated.value(subject, predicate)),
+                shape="tipgraph:facts-in-page-graphs",
+                files=tuple(sorted(kg.sources.curated_files.get(subject, ()))),
+            ))
     return findings
 
 
@@ -149,26 +271,82 @@ def used_terms(graph: Graph) -> set[Node]:
     return terms
 
 
+def _split_shapes(shapes: Graph, base_iri: str) -> tuple[Graph, Graph]:
+    """Two copies of the shapes: one with only the targets of the shapes checked on the full
+    data (asserted + inferred + ontology), one with only those of the tipsh:AssertedData shapes.
+    Both keep every shape, so that shapes referring to others (sh:node, sh:or) still resolve."""
+    full, asserted = Graph(), Graph()
+    for prefix, namespace in shapes.namespaces():
+        full.bind(prefix, namespace)
+        asserted.bind(prefix, namespace)
+    scoped = set(shapes.subjects(TIPSH.scope, TIPSH.AssertedData))
+    for s, p, o in shapes:
+        if p == SH.pattern and base_iri != CANONICAL_BASE:
+            o = Literal(str(o).replace(re.escape(CANONICAL_BASE), re.escape(base_iri)))
+        if p in TARGET_PREDICATES:
+            (asserted if s in scoped else full).add((s, p, o))
+        else:
+            full.add((s, p, o))
+            asserted.add((s, p, o))
+    return full, asserted
+
+
+TARGET_PREDICATES = frozenset({SH.targetClass, SH.targetNode, SH.targetSubjectsOf,
+                               SH.targetObjectsOf, SH.target})
+
+
+def _run_shacl(data: Graph, shapes: Graph) -> Graph:
+    if not any(shapes.triples((None, p, None)) for p in TARGET_PREDICATES):
+        return Graph()
+    try:
+        _, report_graph, _ = shacl_validate(
+            data, shacl_graph=shapes, inference="none", advanced=True,
+            allow_warnings=True, allow_infos=True,
+        )
+    except Exception as error:  # pyshacl reports broken shapes with assorted exception types
+        raise ShapesError(f"the shapes could not be applied: {error}") from None
+    return report_graph
+
+
 def validate(
     kg: KnowledgeGraph | None = None,
     config: Mapping[str, Any] | None = None,
     data_paths: Iterable[Path | str] | None = None,
     shapes: Graph | None = None,
 ) -> ValidationReport:
-    """Run the shapes over the data (asserted + inferred + ontology) and the ontology checks."""
+    """Run the shapes over the data and the ontology checks; return every finding.
+
+    Shapes run on the asserted data + the inferences + the ontology, except those marked
+    ``tipsh:scope tipsh:AssertedData``, which run on the asserted data + the ontology + the
+    derived rdf:type triples (not derived relations), so that one wrong triple is one finding.
+    """
     kg = kg or build(config, data_paths)
     shapes_graph = shapes if shapes is not None else kg.shapes
     if len(shapes_graph) == 0:
         raise ShapesError("no SHACL shapes were loaded: shapes/ is empty or missing")
-    data = kg.union(inferred=True, ontology=True)
-    try:
-        _, report_graph, _ = shacl_validate(
-            data, shacl_graph=shapes_graph, inference="none", advanced=True,
-            allow_warnings=True, allow_infos=True,
-        )
-    except Exception as error:  # pyshacl reports broken shapes with assorted exception types
-        raise ShapesError(f"the shapes could not be applied: {error}") from None
-    findings = _shacl_findings(report_graph, kg.sources.subject_files)
-    findings += ontology_findings(kg.ontology, used_terms(kg.asserted()) | used_terms(shapes_graph))
-    findings.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.files, f.focus, f.message))
+    base_iri = str(kg.config.get("base_iri", CANONICAL_BASE))
+    full_shapes, asserted_shapes = _split_shapes(shapes_graph, base_iri)
+    asserted = kg.asserted()
+    union = kg.union(inferred=True, ontology=True)
+    derived_types = kg.inferred.triples((None, RDF.type, None))
+    asserted_view = _merge_graphs(asserted, kg.ontology, derived_types)
+    named = _named_shapes(shapes_graph)
+    report_graph = Graph()
+    findings: list[Finding] = []
+    for data, shapes_part in ((union, full_shapes), (asserted_view, asserted_shapes)):
+        part = _run_shacl(data, shapes_part)
+        report_graph += part
+        findings += _shacl_findings(part, union, kg.sources.subject_files, named)
+    findings += curated_fact_findings(kg)
+    findings += ontology_findings(kg.ontology, used_terms(asserted) | used_terms(shapes_graph))
+    findings = sorted(set(findings), key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.files,
+                                                    f.focus, f.path or "", f.message))
     return ValidationReport(findings, report_graph)
+
+
+def _merge_graphs(*parts: Iterable[tuple[Node, Node, Node]]) -> Graph:
+    merged = Graph()
+    for part in parts:
+        for triple in part:
+            merged.add(triple)
+    return merged

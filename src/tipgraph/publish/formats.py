@@ -67,3 +67,31 @@ def result_format(key: str) -> ResultFormat | None:
         if key in {fmt.name, fmt.media_type, *fmt.aliases}:
             return fmt
     return None
+
+
+@dataclass(frozen=True)
+class GraphFormat:
+    """A file format of the relationship graph (publish/graphexport.py)."""
+
+    name: str          # --format graphml, /graph.graphml
+    media_type: str
+    suffix: str
+    binary: bool = False
+
+
+GRAPH_FORMATS: tuple[GraphFormat, ...] = (
+    GraphFormat("graphml", "application/graphml+xml", "graphml"),
+    GraphFormat("gexf", "application/gexf+xml", "gexf"),
+    GraphFormat("dot", "text/vnd.graphviz", "dot"),
+    GraphFormat("svg", "image/svg+xml", "svg"),
+    GraphFormat("png", "image/png", "png", binary=True),
+)
+
+
+def graph_format(key: str) -> GraphFormat | None:
+    """Find a graph format by name, suffix or media type."""
+    key = key.strip().lower().lstrip(".")
+    for fmt in GRAPH_FORMATS:
+        if key in {fmt.name, fmt.suffix, fmt.media_type}:
+            return fmt
+    return None

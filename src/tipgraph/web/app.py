@@ -61,10 +61,13 @@ def create_app(config: Mapping[str, Any] | None = None,
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tipgraph.web import health, sparql
+    from tipgraph.web import dumps, graph, health, pages, sparql
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(sparql.blueprint)
+    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(dumps.blueprint)
+    app.register_blueprint(graph.blueprint)
 
 
 def _start_clock() -> None:

@@ -1,0 +1,188 @@
+"""The dataset description: VoID and DCAT, served at /.well-known/void and included in dumps.
+
+IRIs: the dataset is ``<BASE>dataset`` (so it dereferences like any data IRI), the subset with
+inferences ``<BASE>dataset/inferred``, each dump ``<BASE>dataset/dump/<format>`` (and
+``.../inferred/dump/<format>``); download URLs sit under the site root (the base IRI without its
+trailing ``id/``): ``<ROOT>dumps/tipgraph.ttl``; the SPARQL endpoint is ``<ROOT>sparql``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+
+from rdflib import Graph, Literal, Namespace, URIRef
+
+from tipgraph import __version__
+from tipgraph.model.build import KnowledgeGraph
+from tipgraph.model.namespaces import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    GRAPH_INFERRED,
+    ONTOLOGY_IRI,
+    OWL,
+    RDF,
+    RDFS,
+    SOURCE_DOCUMENT,
+    VOID,
+    XSD,
+)
+from tipgraph.model.validate import short
+from tipgraph.publish.formats import RDF_FORMATS, RdfFormat
+
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+GRAPH_VOID = URIRef("https://w3id.org/tipgraph/graph/void")
+LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
+IANA = "https://www.iana.org/assignments/media-types/"
+
+# (format name, inferred) -> (byte size, sha256 hex) of that dump
+Checksums = Mapping[tuple[str, bool], tuple[int, str]]
+
+
+def site_root(base_iri: str) -> str:
+    """The site's root: the data base IRI without its trailing ``id/``."""
+    return base_iri[: -len("id/")] if base_iri.endswith("/id/") else base_iri
+
+
+def dataset_iri(kg: KnowledgeGraph) -> URIRef:
+    return URIRef(kg.config["base_iri"] + "dataset")
+
+
+def dump_url(kg: KnowledgeGraph, fmt: RdfFormat, inferred: bool) -> URIRef:
+    from tipgraph.publish.export import dump_filename
+
+    return URIRef(site_root(kg.config["base_iri"]) + "dumps/" + dump_filename(fmt, inferred))
+
+
+def _slug(node: URIRef) -> str:
+    name = short(node) or str(node)
+    return re.sub(r"[^A-Za-z0-9]+", "-", name.strip("<>")).strip("-")
+
+
+def _partitions(graph: Graph, description: Graph, dataset: URIRef) -> None:
+    classes = Counter(o for _, o in set(graph.subject_objects(RDF.type)))
+    for cls, count in sorted(classes.items()):
+        part = URIRef(f"{dataset}/class/{_slug(cls)}")
+        description.add((dataset, VOID.classPartition, part))
+        description.add((part, VOID["class"], cls))
+        description.add((part, VOID.entities, Literal(count, datatype=XSD.integer)))
+    properties = Counter(p for _, p, _ in graph)
+    for prop, count in sorted(properties.items()):
+        part = URIRef(f"{dataset}/property/{_slug(prop)}")
+        description.add((dataset, VOID.propertyPartition, part))
+        description.add((part, VOID.property, prop))
+        description.add((part, VOID.triples, Literal(count, datatype=XSD.integer)))
+
+
+def _counts(graph: Graph, description: Graph, dataset: URIRef) -> None:
+    subjects = set(graph.subjects())
+    objects = {o for o in graph.objects() if not isinstance(o, Literal)}
+    entities = {s for s in subjects if isinstance(s, URIRef)}
+    for prop, value in ((VOID.triples, len(graph)), (VOID.entities, len(entities)),
+                        (VOID.distinctSubjects, len(subjects)),
+                        (VOID.distinctObjects, len(objects)),
+                        (VOID.properties, len(set(graph.predicates()))),
+                        (VOID.classes, len(set(graph.objects(None, RDF.type))))):
+        description.add((dataset, prop, Literal(value, datatype=XSD.integer)))
+
+
+def _distributions(kg: KnowledgeGraph, description: Graph, dataset: URIRef, inferred: bool,
+                   checksums: Checksums | None) -> None:
+    for fmt in RDF_FORMATS:
+        dist = URIRef(f"{dataset}/dump/{fmt.name}")
+        url = dump_url(kg, fmt, inferred)
+        description.add((dataset, VOID.dataDump, url))
+        description.add((dataset, DCAT.distribution, dist))
+        description.add((dist, RDF.type, DCAT.Distribution))
+        description.add((dist, DCTERMS.title, Literal(
+            f"tipgraph{' with inferences' if inferred else ''}, {fmt.name} dump", lang="en")))
+        description.add((dist, DCAT.downloadURL, url))
+        description.add((dist, DCAT.accessURL, url))
+        description.add((dist, DCAT.mediaType, URIRef(IANA + fmt.media_type)))
+        description.add((dist, DCTERMS["format"], Literal(fmt.media_type)))
+        description.add((dist, DCTERMS.license, LICENSE))
+        if checksums and (fmt.name, inferred) in checksums:
+            size, digest = checksums[(fmt.name, inferred)]
+            checksum = URIRef(f"{dist}/checksum")
+            description.add((dist, DCAT.byteSize, Literal(size, datatype=XSD.nonNegativeInteger)))
+            description.add((dist, SPDX.checksum, checksum))
+            description.add((checksum, RDF.type, SPDX.Checksum))
+            description.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+            description.add((checksum, SPDX.checksumValue, Literal(digest,
+                                                                   datatype=XSD.hexBinary)))
+
+
+def describe_dataset(kg: KnowledgeGraph, checksums: Checksums | None = None) -> Graph:
+    """VoID + DCAT description of the dataset, its subset with inferences and every dump.
+
+    Without ``checksums`` (as inside the dumps themselves) the byte sizes and checksums are left
+    out; with them, each distribution carries ``dcat:byteSize`` and an ``spdx:checksum``.
+    """
+    base = kg.config["base_iri"]
+    root = site_root(base)
+    asserted = kg.asserted()
+    dataset = dataset_iri(kg)
+    inferred_set = URIRef(f"{dataset}/inferred")
+    version = f"{__version__}+{kg.version[:12]}"
+    d = Graph(bind_namespaces="none")
+    for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS), ("foaf", FOAF),
+                       ("spdx", SPDX), ("xsd", XSD), ("rdf", RDF), ("rdfs", RDFS),
+                       ("owl", OWL)):
+        d.bind(prefix, ns)
+    d.add((dataset, RDF.type, VOID.Dataset))
+    d.add((dataset, RDF.type, DCAT.Dataset))
+    d.add((dataset, DCTERMS.title, Literal(
+        "tipgraph: regional and sub-regional mechanisms to counter trafficking in persons",
+        lang="en")))
+    d.add((dataset, DCTERMS.description, Literal(
+        "A knowledge graph of the regional and sub-regional structures and initiatives that "
+        "counter trafficking in persons, built from the December 2010 summary compiled for the "
+        "UN Special Rapporteur on Trafficking in Persons. Every fact cites the page of the "
+        "source it comes from (one named graph per page).", lang="en")))
+    d.add((dataset, DCTERMS.license, LICENSE))
+    d.add((dataset, DCTERMS.source, URIRef(str(SOURCE_DOCUMENT).replace(
+        "https://w3id.org/tipgraph/id/", base, 1))))
+    d.add((dataset, DCTERMS.creator, Literal("tipgraph developers")))
+    d.add((dataset, DCAT.version, Literal(version)))
+    d.add((dataset, OWL.versionInfo, Literal(version)))
+    d.add((dataset, DCTERMS.conformsTo, ONTOLOGY_IRI))
+    d.add((dataset, VOID.vocabulary, ONTOLOGY_IRI))
+    for namespace in sorted({_namespace_of(p) for p in asserted.predicates()}):
+        if namespace:
+            d.add((dataset, VOID.vocabulary, URIRef(namespace)))
+    d.add((dataset, VOID.uriSpace, Literal(base)))
+    d.add((dataset, VOID.sparqlEndpoint, URIRef(root + "sparql")))
+    d.add((dataset, FOAF.homepage, URIRef(root)))
+    d.add((dataset, DCAT.landingPage, URIRef(root + "id/")))
+    d.add((dataset, VOID.rootResource, URIRef(root + "id/")))
+    d.add((dataset, DCAT.keyword, Literal("trafficking in persons", lang="en")))
+    d.add((dataset, DCAT.keyword, Literal("regional mechanisms", lang="en")))
+    example = URIRef(base + "ecowas")
+    if (example, None, None) in asserted:
+        d.add((dataset, VOID.exampleResource, example))
+    _counts(asserted, d, dataset)
+    _partitions(asserted, d, dataset)
+    _distributions(kg, d, dataset, False, checksums)
+
+    d.add((dataset, VOID.subset, inferred_set))
+    d.add((inferred_set, RDF.type, VOID.Dataset))
+    d.add((inferred_set, RDF.type, DCAT.Dataset))
+    d.add((inferred_set, DCTERMS.title, Literal("tipgraph with inferences", lang="en")))
+    d.add((inferred_set, DCTERMS.description, Literal(
+        "The asserted data plus what the ontology's axioms entail (super-classes, "
+        "super-properties, inverses) and the derived tip:describedOn page links.", lang="en")))
+    d.add((inferred_set, DCTERMS.license, LICENSE))
+    d.add((inferred_set, DCAT.version, Literal(version)))
+    d.add((inferred_set, VOID.triples, Literal(
+        len(asserted) + len(set(kg.graph(GRAPH_INFERRED)) - set(asserted)),
+        datatype=XSD.integer)))
+    _distributions(kg, d, inferred_set, True, checksums)
+    return d
+
+
+def _namespace_of(iri: URIRef) -> str:
+    text = str(iri)
+    cut = max(text.rfind("#"), text.rfind("/"))
+    return text[: cut + 1] if cut > 0 else ""

@@ -1,0 +1,57 @@
+"""The graph explorer: /graph (the page), /graph.json (its data) and /graph.<format> exports.
+
+Every route takes the same filters as query parameters (see ``GraphFilter.from_params``):
+region, kind (or kind group), relation, theme, year, instruments, focus, depth, group.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+
+from tipgraph.publish.formats import GRAPH_FORMATS, graph_format
+from tipgraph.publish.graphexport import export
+from tipgraph.publish.graphviews import GraphFilter, default_filter, view
+from tipgraph.web.app import state
+
+blueprint = Blueprint("graph", __name__)
+
+
+def _current_view():
+    return view(state().kg, GraphFilter.from_params(request.args))
+
+
+def _conditional(response: Response) -> Response:
+    """Cache by data version and query: browsers revalidate, and get 304 when nothing changed."""
+    response.set_etag(f"{state().kg.version[:20]}-{hash(request.query_string) & 0xFFFFFFFF:x}")
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
+
+
+@blueprint.get("/graph")
+def page() -> str:
+    defaults = default_filter().to_params()
+    exports = [{"name": f.name, "suffix": f.suffix} for f in GRAPH_FORMATS]
+    return render_template("graph.html", defaults=json.dumps(defaults),
+                           exports=json.dumps(exports))
+
+
+@blueprint.get("/graph.json")
+def elements() -> Response:
+    graph_view = _current_view()
+    return _conditional(jsonify(graph_view.to_cytoscape(index=request.args.get("index") == "1")))
+
+
+@blueprint.get("/graph.<suffix>")
+def download(suffix: str) -> Response:
+    fmt = graph_format(suffix)
+    if fmt is None or fmt.suffix != suffix:
+        abort(404, description=f"no graph export /graph.{suffix}; use one of "
+                               + ", ".join(f"/graph.{f.suffix}" for f in GRAPH_FORMATS)
+                               + " or /graph.json")
+    body = export(_current_view(), fmt, title="tipgraph: organisation relationship graph")
+    response = Response(body, mimetype=fmt.media_type)
+    if fmt.name not in {"svg", "png"}:
+        response.headers["Content-Disposition"] = f'attachment; filename="tipgraph.{fmt.suffix}"'
+    return _conditional(response)

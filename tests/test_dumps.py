@@ -1,0 +1,114 @@
+"""HTTP dumps, the VoID/DCAT description at /.well-known/void and the JSON-LD context."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from rdflib import Graph, Literal, Namespace, URIRef
+
+from tipgraph.model.namespaces import DCAT, DCTERMS, RDF, VOID, XSD
+from tipgraph.publish.export import dump_filename, export
+from tipgraph.publish.formats import RDF_FORMATS
+from tipgraph.web.app import create_app
+
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+DATASET = URIRef("https://w3id.org/tipgraph/id/dataset")
+
+
+@pytest.fixture(scope="module")
+def client(kg, config):
+    return create_app({**config, "TESTING": True}, kg=kg).test_client()
+
+
+@pytest.fixture(scope="module")
+def void(client) -> Graph:
+    response = client.get("/.well-known/void")
+    assert response.status_code == 200 and response.mimetype == "text/turtle"
+    return Graph().parse(data=response.data, format="turtle")
+
+
+@pytest.mark.parametrize("inferred", [False, True], ids=["asserted", "inferred"])
+@pytest.mark.parametrize("fmt", RDF_FORMATS, ids=[f.name for f in RDF_FORMATS])
+def test_http_dump_is_the_export(client, kg, fmt, inferred):
+    response = client.get(f"/dumps/{dump_filename(fmt, inferred)}")
+    assert response.status_code == 200 and response.mimetype == fmt.media_type
+    assert response.data == export(kg, fmt, inferred)
+    assert response.headers["ETag"].strip('"') == hashlib.sha256(response.data).hexdigest()
+    again = client.get(f"/dumps/{dump_filename(fmt, inferred)}",
+                       headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_void_lists_every_dump_with_media_type_size_and_checksum(client, void):
+    for fmt in RDF_FORMATS:
+        for inferred in (False, True):
+            data = client.get(f"/dumps/{dump_filename(fmt, inferred)}").data
+            url = URIRef(f"https://w3id.org/tipgraph/dumps/{dump_filename(fmt, inferred)}")
+            dataset = URIRef(f"{DATASET}/inferred") if inferred else DATASET
+            assert (dataset, VOID.dataDump, url) in void
+            dist = void.value(predicate=DCAT.downloadURL, object=url)
+            assert (dataset, DCAT.distribution, dist) in void
+            assert void.value(dist, DCAT.mediaType) == URIRef(
+                "https://www.iana.org/assignments/media-types/" + fmt.media_type)
+            assert void.value(dist, DCAT.byteSize).toPython() == len(data)
+            checksum = void.value(dist, SPDX.checksum)
+            assert str(void.value(checksum, SPDX.checksumValue)) == hashlib.sha256(
+                data).hexdigest()
+
+
+def test_void_describes_the_dataset(kg, void):
+    assert (DATASET, RDF.type, VOID.Dataset) in void and (DATASET, RDF.type, DCAT.Dataset) in void
+    assert void.value(DATASET, DCTERMS.title) is not None
+    assert void.value(DATASET, DCTERMS.license) is not None
+    assert void.value(DATASET, DCTERMS.source) == URIRef(
+        "https://w3id.org/tipgraph/id/source/summary-2010")
+    assert void.value(DATASET, DCAT.version) is not None
+    assert void.value(DATASET, VOID.sparqlEndpoint) == URIRef("https://w3id.org/tipgraph/sparql")
+    assert void.value(DATASET, VOID.triples) == Literal(len(kg.asserted()), datatype=XSD.integer)
+    asserted = kg.asserted()
+    region = URIRef("https://w3id.org/tipgraph/ontology#Region")
+    partition = next(p for p in void.objects(DATASET, VOID.classPartition)
+                     if void.value(p, VOID["class"]) == region)
+    assert void.value(partition, VOID.entities).toPython() == len(
+        set(asserted.subjects(RDF.type, region)))
+    label = URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")
+    partition = next(p for p in void.objects(DATASET, VOID.propertyPartition)
+                     if void.value(p, VOID.property) == label)
+    assert void.value(partition, VOID.triples).toPython() == len(
+        list(asserted.triples((None, label, None))))
+
+
+def test_dumps_include_the_description_without_checksums(kg):
+    graph = Graph().parse(data=export(kg, "turtle"), format="turtle")
+    assert (DATASET, RDF.type, VOID.Dataset) in graph
+    assert not list(graph.triples((None, SPDX.checksum, None)))
+
+
+@pytest.mark.parametrize("fmt", RDF_FORMATS, ids=[f.name for f in RDF_FORMATS])
+def test_void_in_every_format_by_accept_and_suffix(client, fmt):
+    by_accept = client.get("/.well-known/void", headers={"Accept": fmt.media_type})
+    by_suffix = client.get(f"/.well-known/void.{fmt.suffix}")
+    assert by_accept.status_code == by_suffix.status_code == 200
+    assert by_accept.data == by_suffix.data and by_accept.mimetype == fmt.media_type
+
+
+def test_void_and_dump_listing_for_browsers(client):
+    html = client.get("/.well-known/void", headers={"Accept": "text/html"}).get_data(
+        as_text=True)
+    assert "tipgraph.ttl" in html and "void:Dataset" in html
+    listing = client.get("/dumps/", headers={"Accept": "application/json"}).get_json()
+    assert len(listing["dumps"]) == 2 * len(RDF_FORMATS)
+
+
+def test_unknown_dump_is_a_404_in_the_error_shape(client):
+    response = client.get("/dumps/../../pyproject.toml", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    response = client.get("/dumps/tipgraph.yaml", headers={"Accept": "application/json"})
+    assert response.status_code == 404 and set(response.get_json()) == {"error", "status"}
+
+
+def test_context_is_published(client, kg):
+    body = client.get("/context.jsonld").get_json()
+    assert body["@context"]["prefLabel"] == {"@id": "skos:prefLabel"}
+    assert body["@context"]["supersedes"] == {"@id": "tip:supersedes", "@type": "@id"}
