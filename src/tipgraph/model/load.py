@@ -101,11 +101,14 @@ def _copy_into(
     target: Dataset, parsed: Dataset, default_graph: URIRef,
 ) -> Iterable[tuple[URIRef, URIRef]]:
     """Copy the quads of a parsed file; yield the subjects it wrote, with their graph."""
+    graphs: dict[URIRef, Graph] = {}  # target.graph() is costly: look each name up once
     for s, p, o, g in parsed.quads((None, None, None, None)):
         name = g if isinstance(g, URIRef) and str(g) != "urn:x-rdflib:default" else default_graph
         if isinstance(g, Graph):
             name = g.identifier if str(g.identifier) != "urn:x-rdflib:default" else default_graph
-        target.add((s, p, o, target.graph(name)))
+        if name not in graphs:
+            graphs[name] = target.graph(name)
+        target.add((s, p, o, graphs[name]))
         if not isinstance(s, BNode):
             yield s, name
 
@@ -130,11 +133,12 @@ def load(root: Path | str, data_paths: Iterable[Path | str] | None = None) -> Lo
         parsed = parse_file(path)
         digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path).encode())
         digest.update(path.read_bytes())
+        shown = _display(path, root)
         for subject, graph_name in _copy_into(dataset, parsed, default_graph):
             if default_graph == GRAPH_CURATED:
-                subject_files[subject].add(_display(path, root))
+                subject_files[subject].add(shown)
                 if graph_name == GRAPH_CURATED:
-                    curated_files[subject].add(_display(path, root))
+                    curated_files[subject].add(shown)
     return LoadedSources(dataset, [p for p, _ in plan], digest.hexdigest(), dict(subject_files),
                          dict(curated_files))
 
