@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -20,7 +21,7 @@ from rdflib.term import Node
 from tipgraph import __version__
 from tipgraph.config import load_config
 from tipgraph.model import reason
-from tipgraph.model.load import LoadedSources, load
+from tipgraph.model.load import LoadedSources, load, source_digest
 from tipgraph.model.namespaces import (
     CANONICAL_BASE,
     GRAPH_CURATED,
@@ -158,6 +159,11 @@ def build(
 ) -> KnowledgeGraph:
     """Load, derive and reason; reuse cached inferences when the inputs are unchanged."""
     config = load_config(config) if config is None or "root" not in config else config
+    if data_paths is None:  # the usual case: a snapshot of the last build of the same inputs
+        snapshot = _snapshot_files(config, source_digest(config["root"]))
+        kg = _read_snapshot(snapshot, config)
+        if kg is not None:
+            return kg
     sources = load(config["root"], data_paths)
     dataset = sources.dataset
     if config["base_iri"] != CANONICAL_BASE:
@@ -173,4 +179,57 @@ def build(
     target = dataset.graph(GRAPH_INFERRED)
     for triple in inferred:
         target.add(triple)
-    return KnowledgeGraph(dataset, sources, version, config)
+    kg = KnowledgeGraph(dataset, sources, version, config)
+    if data_paths is None:
+        _write_snapshot(_snapshot_files(config, sources.digest), kg)
+    return kg
+
+
+# A snapshot of the whole build (N-Quads + where each subject was written), keyed like the
+# inference cache: `tipgraph serve` starts from it without parsing TriG or reasoning.
+
+def _snapshot_files(config: Mapping[str, Any], digest: str) -> tuple[Path, Path] | None:
+    cache = _cache_file(config, digest)
+    if cache is None:
+        return None
+    stem = cache.name.replace("inferred-", "built-").removesuffix(".nt")
+    return cache.with_name(stem + ".nq"), cache.with_name(stem + ".json")
+
+
+def _read_snapshot(files: tuple[Path, Path] | None, config: Mapping[str, Any]
+                   ) -> KnowledgeGraph | None:
+    if files is None or not all(f.is_file() for f in files):
+        return None
+    try:
+        meta = json.loads(files[1].read_text(encoding="utf-8"))
+        dataset = Dataset(default_union=True)
+        dataset.parse(files[0], format="nquads")
+        if len(dataset) != meta["triples"]:
+            raise ValueError("incomplete snapshot")
+    except Exception:  # a damaged snapshot is rebuilt, never trusted
+        log.warning("ignoring unreadable build snapshot %s", files[0])
+        return None
+    sources = LoadedSources(
+        dataset, [Path(f) for f in meta["files"]], meta["digest"],
+        {URIRef(s): set(f) for s, f in meta["subject_files"].items()},
+        {URIRef(s): set(f) for s, f in meta["curated_files"].items()})
+    return KnowledgeGraph(dataset, sources, meta["version"], config)
+
+
+def _write_snapshot(files: tuple[Path, Path] | None, kg: KnowledgeGraph) -> None:
+    if files is None:
+        return
+    meta = {"digest": kg.sources.digest, "version": kg.version, "triples": len(kg.dataset),
+            "files": [str(f) for f in kg.sources.files],
+            "subject_files": {str(s): sorted(f) for s, f in kg.sources.subject_files.items()},
+            "curated_files": {str(s): sorted(f) for s, f in kg.sources.curated_files.items()}}
+    try:
+        files[0].parent.mkdir(parents=True, exist_ok=True)
+        for path, data in ((files[0], kg.dataset.serialize(format="nquads", encoding="utf-8")),
+                           (files[1], json.dumps(meta).encode("utf-8"))):
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".built-")
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, path)
+    except OSError as error:  # a read-only cache folder only costs speed
+        log.warning("could not write build snapshot %s: %s", files[0], error)

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
@@ -113,13 +114,9 @@ def _copy_into(
             yield s, name
 
 
-def load(root: Path | str, data_paths: Iterable[Path | str] | None = None) -> LoadedSources:
-    """Load ``root``'s ontology/, shapes/ and data/ (or the given data paths) into one Dataset."""
-    root = Path(root)
-    dataset = Dataset(default_union=True)
-    digest = hashlib.sha256()
-    subject_files: dict[URIRef, set[str]] = defaultdict(set)
-    curated_files: dict[URIRef, set[str]] = defaultdict(set)
+def load_plan(root: Path, data_paths: Iterable[Path | str] | None = None
+              ) -> list[tuple[Path, URIRef]]:
+    """The files to load, in order, each with the graph its triples go to by default."""
     data_files = ([f for p in data_paths for f in rdf_files(Path(p))] if data_paths is not None
                   else rdf_files(root / "data"))
     plan = [(f, GRAPH_ONTOLOGY) for f in rdf_files(root / "ontology")]
@@ -129,10 +126,34 @@ def load(root: Path | str, data_paths: Iterable[Path | str] | None = None) -> Lo
         where = ", ".join(str(p) for p in data_paths) if data_paths is not None else root / "data"
         raise DataLoadError(str(where), None, "no RDF files found",
                             "Give a folder or files ending in .ttl, .trig, .nt or .nq")
+    return plan
+
+
+def _digest_file(digest: Any, path: Path, root: Path) -> None:
+    digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path).encode())
+    digest.update(path.read_bytes())
+
+
+def source_digest(root: Path | str, data_paths: Iterable[Path | str] | None = None) -> str:
+    """The digest ``load`` would compute, without parsing anything (for caches)."""
+    root = Path(root)
+    digest = hashlib.sha256()
+    for path, _ in load_plan(root, data_paths):
+        _digest_file(digest, path, root)
+    return digest.hexdigest()
+
+
+def load(root: Path | str, data_paths: Iterable[Path | str] | None = None) -> LoadedSources:
+    """Load ``root``'s ontology/, shapes/ and data/ (or the given data paths) into one Dataset."""
+    root = Path(root)
+    dataset = Dataset(default_union=True)
+    digest = hashlib.sha256()
+    subject_files: dict[URIRef, set[str]] = defaultdict(set)
+    curated_files: dict[URIRef, set[str]] = defaultdict(set)
+    plan = load_plan(root, data_paths)
     for path, default_graph in plan:
         parsed = parse_file(path)
-        digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path).encode())
-        digest.update(path.read_bytes())
+        _digest_file(digest, path, root)
         shown = _display(path, root)
         for subject, graph_name in _copy_into(dataset, parsed, default_graph):
             if default_graph == GRAPH_CURATED:
