@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from tipgraph import __version__
+from tipgraph import __version__, graphcli
 from tipgraph.config import load_config, settings_doc
 from tipgraph.errors import EXIT_BAD_INPUT, EXIT_VIOLATIONS, TipgraphError
 from tipgraph.publish.formats import RDF_FORMATS
@@ -140,15 +140,22 @@ def serve(ctx: click.Context, host: str | None, port: int | None, store: str | N
 
 @main.command()
 @click.option("--format", "fmt", default="turtle", show_default=True,
-              type=click.Choice([f.name for f in RDF_FORMATS]),
-              help="Serialisation; nquads, trig and jsonld keep each fact's page graph.")
+              type=click.Choice([f.name for f in RDF_FORMATS]
+                                + list(graphcli.GRAPH_EXPORT_FORMATS)),
+              help="Serialisation; nquads, trig and jsonld keep each fact's page graph; graphml, "
+                   "gexf and dot write the organisation relationship graph (filters below).")
 @click.option("--inferred", is_flag=True, help="Include the inferred triples.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (atomically); standard output when absent.")
+@graphcli.filter_options
 @click.pass_context
 @handle_errors
-def export(ctx: click.Context, fmt: str, inferred: bool, output: Path | None) -> None:
+def export(ctx: click.Context, fmt: str, inferred: bool, output: Path | None,
+           **graph_filters: Any) -> None:
     """Dump the whole graph: deterministic (same data, same bytes), with its VoID description."""
+    if fmt in graphcli.GRAPH_EXPORT_FORMATS:
+        graphcli.export_graph(_config(ctx), fmt, output, graph_filters)
+        return
     from tipgraph.model.build import build
     from tipgraph.publish.export import export as export_bytes
     from tipgraph.publish.export import write_export
@@ -202,9 +209,7 @@ def settings() -> None:
     click.echo(settings_doc())
 
 
-# The graph commands (`viz`, and `export --format graphml|gexf|dot`) live in graphcli.py.
-from tipgraph import graphcli  # noqa: E402
-
+# `viz` lives in graphcli.py, with the graph formats that `export` dispatches to.
 graphcli.register(main, handle_errors, _config)
 
 

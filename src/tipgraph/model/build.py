@@ -1,12 +1,19 @@
 """Build the knowledge graph once: load the files, derive provenance, reason (cached).
 
 ``build(config)`` is what the CLI and the web app call; the result is immutable and shared.
+
+Two paths, one result. With ``fast_build`` the files are bulk-loaded by
+pyoxigraph's parser into a pyoxigraph store, provenance and inferences are computed by the engine
+itself, and the inference cache (N-Triples) is bulk-loaded too; rdflib sees the store through
+oxrdflib, so ``kg.dataset`` is still an rdflib Dataset. Without it (or with a
+``base_iri`` other than the canonical one) everything is parsed by rdflib into its memory store.
+Caveat of the fast path: pyoxigraph's store keeps derived integer types as xsd:integer
+("8"^^xsd:nonNegativeInteger reads back as "8"^^xsd:integer), so validation uses the rdflib path.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import tempfile
@@ -15,19 +22,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+from oxrdflib import OxigraphStore
 from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
 
 from tipgraph import __version__
 from tipgraph.config import load_config
 from tipgraph.model import reason
-from tipgraph.model.load import LoadedSources, load, source_digest
+from tipgraph.model.load import LoadedSources, load, load_oxigraph
 from tipgraph.model.namespaces import (
     CANONICAL_BASE,
     GRAPH_CURATED,
     GRAPH_INFERRED,
     GRAPH_ONTOLOGY,
     GRAPH_SHAPES,
+    PAGE,
     TIP,
     is_page_graph,
 )
@@ -76,6 +86,22 @@ class KnowledgeGraph:
         if ontology:
             parts.append(self.ontology)
         return _merge(parts)
+
+    @property
+    def oxigraph(self) -> ox.Store | None:
+        """The pyoxigraph store holding the dataset, when built on the oxigraph path (an
+        in-process engine can query it as it is, without a copy)."""
+        store = self.dataset.store
+        return store._inner if isinstance(store, OxigraphStore) else None
+
+    def write_nquads(self, path: Path | str) -> Path:
+        """The whole dataset as N-Quads (for worker processes and dumps); fast on oxigraph."""
+        path = Path(path)
+        if self.oxigraph is not None:
+            self.oxigraph.dump(path, format=ox.RdfFormat.N_QUADS)
+        else:
+            self.dataset.serialize(destination=str(path), format="nquads", encoding="utf-8")
+        return path
 
 
 def _page_sort_key(name: URIRef) -> tuple[int, str]:
@@ -153,17 +179,66 @@ def materialise(kg_dataset: Dataset, ontology: Graph, data: Graph) -> Graph:
     return _merge([provenance, reason.infer(_merge([data, provenance]), ontology)])
 
 
+def _build_oxigraph(config: Mapping[str, Any], data_paths: Iterable[Path | str] | None,
+                    ) -> KnowledgeGraph:
+    """The oxigraph path: bulk loads, and provenance and rules run by the engine."""
+    sources = load_oxigraph(config["root"], data_paths)
+    store = sources.dataset.store._inner
+    version = hashlib.sha256(f"{sources.digest}|{reason.RULESET_VERSION}".encode()).hexdigest()
+    cache = _cache_file(config, sources.digest)
+    inferred = ox.NamedNode(str(GRAPH_INFERRED))
+    if cache is not None and cache.is_file():
+        try:
+            store.bulk_load(path=cache, format=ox.RdfFormat.N_TRIPLES, to_graph=inferred)
+            return KnowledgeGraph(sources.dataset, sources, version, config)
+        except (SyntaxError, OSError, ValueError):  # a damaged cache is rebuilt, never trusted
+            log.warning("ignoring unreadable inference cache %s", cache)
+            store.update(f"CLEAR SILENT GRAPH <{GRAPH_INFERRED}>")
+    work = "urn:tipgraph:build:asserted"
+    excluded = ", ".join(f"<{g}>" for g in (GRAPH_ONTOLOGY, GRAPH_SHAPES, GRAPH_INFERRED))
+    store.update(f"INSERT {{ GRAPH <{work}> {{ ?s ?p ?o }} }} WHERE {{ "  # noqa: S608
+                 f"GRAPH ?g {{ ?s ?p ?o }} FILTER (?g NOT IN ({excluded})) }}")
+    # provenance: tip:describedOn from each subject to each page graph stating facts about it
+    store.update(f"INSERT {{ GRAPH <{work}> {{ ?s <{TIP.describedOn}> ?g }} "
+                 f"GRAPH <{GRAPH_INFERRED}> {{ ?s <{TIP.describedOn}> ?g }} }} WHERE {{ "
+                 f"SELECT DISTINCT ?s ?g {{ GRAPH ?g {{ ?s ?p ?o }} "
+                 f"FILTER (isIRI(?s) && STRSTARTS(STR(?g), \"{PAGE}\")) }} }}")
+    data = Graph(store=sources.dataset.store, identifier=URIRef(work))
+    entailed = reason.infer(data, Graph(store=sources.dataset.store,
+                                        identifier=GRAPH_ONTOLOGY))
+    if isinstance(entailed.store, OxigraphStore) and entailed.store._inner is store:
+        store.update(f"ADD <{entailed.identifier}> TO <{GRAPH_INFERRED}>; "
+                     f"DROP SILENT GRAPH <{entailed.identifier}>")
+    else:  # an rdflib graph (a test's stand-in reasoner, for example)
+        store.extend(ox.Quad(reason.to_ox(s), reason.to_ox(p), reason.to_ox(o), inferred)
+                     for s, p, o in entailed)
+    store.update(f"DROP SILENT GRAPH <{work}>")
+    _write_oxigraph_cache(store, cache)
+    return KnowledgeGraph(sources.dataset, sources, version, config)
+
+
+def _write_oxigraph_cache(store: ox.Store, path: Path | None) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".inferred-", suffix=".nt")
+        os.close(fd)
+        store.dump(tmp, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(
+            str(GRAPH_INFERRED)))
+        os.replace(tmp, path)
+    except OSError as error:  # a read-only cache folder only costs speed
+        log.warning("could not write inference cache %s: %s", path, error)
+
+
 def build(
     config: Mapping[str, Any] | None = None,
     data_paths: Iterable[Path | str] | None = None,
 ) -> KnowledgeGraph:
     """Load, derive and reason; reuse cached inferences when the inputs are unchanged."""
     config = load_config(config) if config is None or "root" not in config else config
-    if data_paths is None:  # the usual case: a snapshot of the last build of the same inputs
-        snapshot = _snapshot_files(config, source_digest(config["root"]))
-        kg = _read_snapshot(snapshot, config)
-        if kg is not None:
-            return kg
+    if config.get("fast_build") and config["base_iri"] == CANONICAL_BASE:
+        return _build_oxigraph(config, data_paths)
     sources = load(config["root"], data_paths)
     dataset = sources.dataset
     if config["base_iri"] != CANONICAL_BASE:
@@ -179,57 +254,4 @@ def build(
     target = dataset.graph(GRAPH_INFERRED)
     for triple in inferred:
         target.add(triple)
-    kg = KnowledgeGraph(dataset, sources, version, config)
-    if data_paths is None:
-        _write_snapshot(_snapshot_files(config, sources.digest), kg)
-    return kg
-
-
-# A snapshot of the whole build (N-Quads + where each subject was written), keyed like the
-# inference cache: `tipgraph serve` starts from it without parsing TriG or reasoning.
-
-def _snapshot_files(config: Mapping[str, Any], digest: str) -> tuple[Path, Path] | None:
-    cache = _cache_file(config, digest)
-    if cache is None:
-        return None
-    stem = cache.name.replace("inferred-", "built-").removesuffix(".nt")
-    return cache.with_name(stem + ".nq"), cache.with_name(stem + ".json")
-
-
-def _read_snapshot(files: tuple[Path, Path] | None, config: Mapping[str, Any]
-                   ) -> KnowledgeGraph | None:
-    if files is None or not all(f.is_file() for f in files):
-        return None
-    try:
-        meta = json.loads(files[1].read_text(encoding="utf-8"))
-        dataset = Dataset(default_union=True)
-        dataset.parse(files[0], format="nquads")
-        if len(dataset) != meta["triples"]:
-            raise ValueError("incomplete snapshot")
-    except Exception:  # a damaged snapshot is rebuilt, never trusted
-        log.warning("ignoring unreadable build snapshot %s", files[0])
-        return None
-    sources = LoadedSources(
-        dataset, [Path(f) for f in meta["files"]], meta["digest"],
-        {URIRef(s): set(f) for s, f in meta["subject_files"].items()},
-        {URIRef(s): set(f) for s, f in meta["curated_files"].items()})
-    return KnowledgeGraph(dataset, sources, meta["version"], config)
-
-
-def _write_snapshot(files: tuple[Path, Path] | None, kg: KnowledgeGraph) -> None:
-    if files is None:
-        return
-    meta = {"digest": kg.sources.digest, "version": kg.version, "triples": len(kg.dataset),
-            "files": [str(f) for f in kg.sources.files],
-            "subject_files": {str(s): sorted(f) for s, f in kg.sources.subject_files.items()},
-            "curated_files": {str(s): sorted(f) for s, f in kg.sources.curated_files.items()}}
-    try:
-        files[0].parent.mkdir(parents=True, exist_ok=True)
-        for path, data in ((files[0], kg.dataset.serialize(format="nquads", encoding="utf-8")),
-                           (files[1], json.dumps(meta).encode("utf-8"))):
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".built-")
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, path)
-    except OSError as error:  # a read-only cache folder only costs speed
-        log.warning("could not write build snapshot %s: %s", files[0], error)
+    return KnowledgeGraph(dataset, sources, version, config)

@@ -193,7 +193,7 @@ def _shacl_findings(report: Graph, data: Graph, subject_files: Mapping[URIRef, s
             focus=short(focus) or "",
             message="; ".join(sorted(messages)) or "(shape without sh:message)",
             path=_path_text(report, report.value(result, SH.resultPath)),
-            value=short(report.value(result, SH.value)),
+            value=None if (value := report.value(result, SH.value)) == focus else short(value),
             shape=short(named.get(source, source)) if (source := report.value(
                 result, SH.sourceShape)) is not None else None,
             files=_files_of(focus, data, subject_files),
