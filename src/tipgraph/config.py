@@ -58,6 +58,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("threads", 8, "Request-handling threads of the WSGI server.", int),
     Setting("query_workers", 2, "Worker processes that run SPARQL queries.", int),
     Setting("query_timeout", 30.0, "Seconds a query may run before it is stopped.", float),
+    Setting("result_cache_bytes", 64_000_000, "Memory for cached query answers, keyed on the "
+            "data version, the query, its dataset, the format (0: no cache).", int),
     Setting("max_result_rows", 100_000, "Most rows (or triples) a query may return.", int),
     Setting("max_request_bytes", 1_000_000, "Largest request body or query accepted.", int),
     Setting("allow_update", False, "Accept SPARQL Update requests (never by default).", _bool),

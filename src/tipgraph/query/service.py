@@ -2,7 +2,8 @@
 
 ``QueryService`` is what the web app and the benchmarks hold. With ``query_workers = 0`` it
 answers in the calling thread on an in-process store (for embedding and quick tests; the time
-limit cannot be enforced then).
+limit cannot be enforced then). A bounded result cache (tipgraph.query.cache), keyed on the data
+version among the rest, answers repeated queries without a worker.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from rdflib import URIRef
 
 from tipgraph.model.build import KnowledgeGraph
+from tipgraph.query.cache import CacheKey, ResultCache
 from tipgraph.query.limits import Limits
 from tipgraph.query.policy import CheckedQuery, check_query
 from tipgraph.query.workers import Job, Outcome, WorkerPool, answer
@@ -39,6 +42,7 @@ class QueryService:
         self._store: Store | None = None
         self._pool: WorkerPool | None = None
         self._folder: str | None = None
+        self.cache = ResultCache(int(settings.get("result_cache_bytes", 0) or 0))
 
     @property
     def store(self) -> Store:
@@ -70,14 +74,27 @@ class QueryService:
         self.limits.check_size(len(sparql.encode("utf-8")))
         return check_query(sparql, self.local_graphs, default_graph_uris, named_graph_uris, base)
 
+    def key(self, checked: CheckedQuery, fmt: str, base: str | None = None) -> CacheKey:
+        """What an answer depends on; its ``etag()`` is the HTTP entity tag of the answer."""
+        return CacheKey.of(self.kg.version, checked.sparql, checked.dataset, base, fmt,
+                           self.limits.max_rows)
+
     def run(self, checked: CheckedQuery, fmt: str, base: str | None = None) -> Outcome:
+        """The answer, from the result cache when the same query was answered on this data
+        version; else from a worker (or in-process), then kept in the cache."""
+        key = self.key(checked, fmt, base)
+        found = self.cache.get(key)
+        if found is not None:
+            return replace(found, cached=True)
         job = Job(checked.sparql, fmt, checked.dataset, base, self.limits.max_rows)
         pool = self.pool
-        return pool.run(job) if pool is not None else answer(self.store, job)
+        outcome = pool.run(job) if pool is not None else answer(self.store, job)
+        self.cache.put(key, outcome, len(outcome.body))
+        return outcome
 
     def status(self) -> dict[str, Any]:
         workers = self._pool.status() if self._pool is not None else None
-        return {"store": self.backend, "workers": workers,
+        return {"store": self.backend, "workers": workers, "result_cache": self.cache.status(),
                 "query_timeout": self.limits.timeout, "max_result_rows": self.limits.max_rows}
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ region, kind (or kind group), relation, theme, year, instruments, focus, depth, 
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
@@ -24,7 +25,8 @@ def _current_view():
 
 def _conditional(response: Response) -> Response:
     """Cache by data version and query: browsers revalidate, and get 304 when nothing changed."""
-    response.set_etag(f"{state().kg.version[:20]}-{hash(request.query_string) & 0xFFFFFFFF:x}")
+    params = hashlib.sha256(request.query_string).hexdigest()[:16]  # hash() differs by process
+    response.set_etag(f"{state().kg.version[:20]}-{params}")
     response.headers["Cache-Control"] = "no-cache"
     return response.make_conditional(request)
 
