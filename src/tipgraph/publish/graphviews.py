@@ -350,9 +350,10 @@ def _english(values: list[Literal]) -> str:
     return ""
 
 
-def extract(kg: KnowledgeGraph) -> FullGraph:
-    """Read the whole relationship graph out of the knowledge graph by SPARQL."""
-    dataset = _Sparql(kg.union())
+def extract(kg: KnowledgeGraph, source: Any = None) -> FullGraph:
+    """Read the whole relationship graph out of the knowledge graph by SPARQL (or out of
+    ``source``, anything whose ``query(sparql)`` gives rows: a remote store)."""
+    dataset = source if source is not None else _Sparql(kg.union())
     base = str(kg.config.get("base_iri") or "")
     page_base = str(PAGE) if base == "" else str(PAGE).replace(
         "https://w3id.org/tipgraph/id/", base, 1)
@@ -484,10 +485,12 @@ def _propagate(nodes: Mapping[str, Node], edges: Iterable[Edge], attribute: str
     hub_groups = {"partners", "states"}
     is_hub = {node_id: KIND_BY_NAME[node.kind].group in hub_groups
               for node_id, node in nodes.items()}
-    queue = deque(node_id for node_id, values in reach.items() if values and not is_hub[node_id])
+    # sorted: the result must not depend on the order the engine gave the rows in
+    queue = deque(sorted(node_id for node_id, values in reach.items()
+                         if values and not is_hub[node_id]))
     while queue:
         current = queue.popleft()
-        for other in neighbours[current]:
+        for other in sorted(neighbours[current]):
             if not reach[other] and not is_hub[other]:
                 reach[other] = set(reach[current])
                 queue.append(other)
@@ -519,13 +522,13 @@ _CACHE: dict[tuple[str, str], FullGraph] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def full_graph(kg: KnowledgeGraph) -> FullGraph:
-    """The extracted graph of ``kg``, computed once per data version."""
-    key = (kg.version, str(kg.config.get("base_iri")))
+def full_graph(kg: KnowledgeGraph, source: Any = None) -> FullGraph:
+    """The extracted graph of ``kg``, computed once per data version (and source)."""
+    key = (kg.version, str(kg.config.get("base_iri")), type(source).__name__)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
         if cached is None:
-            cached = extract(kg)
+            cached = extract(kg, source)
             if len(_CACHE) >= 4:
                 _CACHE.pop(next(iter(_CACHE)))
             _CACHE[key] = cached
@@ -831,9 +834,9 @@ def _makes_cycle(child: str, parent: str, parents: Mapping[str, str]) -> bool:
     return False
 
 
-def view(kg: KnowledgeGraph, flt: GraphFilter | None = None) -> GraphView:
+def view(kg: KnowledgeGraph, flt: GraphFilter | None = None, source: Any = None) -> GraphView:
     """The filtered relationship graph of ``kg`` (the default view when no filter is given)."""
-    return build_view(full_graph(kg), flt if flt is not None else default_filter())
+    return build_view(full_graph(kg, source), flt if flt is not None else default_filter())
 
 
 def with_focus(flt: GraphFilter, focus: str, depth: int = 1) -> GraphFilter:

@@ -35,6 +35,7 @@ def local_graph_names(kg: KnowledgeGraph) -> frozenset[str]:
 class QueryService:
     def __init__(self, kg: KnowledgeGraph, settings: Mapping[str, Any]) -> None:
         self.kg = kg
+        self.settings = settings
         self.backend = check_backend(settings["store"])
         self.limits = Limits.from_settings(settings)
         self.local_graphs = local_graph_names(kg)
@@ -49,12 +50,14 @@ class QueryService:
         """An in-process store (built on first use), for internal queries and query_workers=0."""
         with self._lock:
             if self._store is None:
-                self._store = open_store(self.kg, self.backend)
+                self._store = open_store(self.kg, self.backend, self.settings)
             return self._store
 
     @property
     def pool(self) -> WorkerPool | None:
-        if self.limits.workers <= 0:
+        """The worker processes; none for a remote store (the store runs the query, under
+        the time limit as the request's timeout; workers could not reach it: no network)."""
+        if self.limits.workers <= 0 or self.backend == "sparql":
             return None
         with self._lock:
             if self._pool is None:
@@ -67,6 +70,8 @@ class QueryService:
         """Start the workers now rather than on the first query."""
         if self.pool is not None:
             self.pool.start()
+        elif self.backend == "sparql":
+            _ = self.store  # connect (and push the data) before the first request
         return self
 
     def check(self, sparql: str, default_graph_uris: Sequence[str] = (),
@@ -94,8 +99,12 @@ class QueryService:
 
     def status(self) -> dict[str, Any]:
         workers = self._pool.status() if self._pool is not None else None
-        return {"store": self.backend, "workers": workers, "result_cache": self.cache.status(),
-                "query_timeout": self.limits.timeout, "max_result_rows": self.limits.max_rows}
+        found = {"store": self.backend, "workers": workers, "result_cache": self.cache.status(),
+                 "query_timeout": self.limits.timeout, "max_result_rows": self.limits.max_rows}
+        if self.backend == "sparql":
+            found["endpoint"] = self.settings.get("endpoint")
+            found["connected"] = self._store is not None
+        return found
 
     def close(self) -> None:
         with self._lock:

@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -17,20 +19,26 @@ from tipgraph.store.base import Answer, Store
 from tipgraph.store.memory import MemoryStore
 from tipgraph.store.oxigraph import OxigraphStore
 
-BACKENDS = ("oxigraph", "memory")
+BACKENDS = ("oxigraph", "memory")  # embedded: they hold the data in this machine
+STORES = (*BACKENDS, "sparql")      # and a remote SPARQL 1.1 store (tipgraph.store.remote)
 
 
 def check_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        hint = " (a remote SPARQL store is not available yet)" if backend == "sparql" else ""
-        raise ConfigError(f"unknown store {backend!r}{hint}; use one of {', '.join(BACKENDS)}")
+    if backend not in STORES:
+        raise ConfigError(f"unknown store {backend!r}; use one of {', '.join(STORES)}")
     return backend
 
 
-def open_store(kg: KnowledgeGraph, backend: str = "oxigraph") -> Store:
-    """An in-process store holding the knowledge graph (memory shares kg's own dataset)."""
+def open_store(kg: KnowledgeGraph, backend: str = "oxigraph",
+               settings: Mapping[str, Any] | None = None) -> Store:
+    """An in-process store holding the knowledge graph (memory shares kg's own dataset; sparql
+    connects to the remote store and pushes the data there if it does not hold this version)."""
     if check_backend(backend) == "memory":
         return MemoryStore(kg.dataset)
+    if backend == "sparql":
+        from tipgraph.store.remote import connect
+
+        return connect(kg, settings if settings is not None else kg.config)
     if kg.oxigraph is not None:  # built on the oxigraph path: copy it engine to engine
         return OxigraphStore.from_nquads(kg.oxigraph.dump(format=ox.RdfFormat.N_QUADS))
     return OxigraphStore.from_dataset(kg.dataset)
@@ -54,5 +62,5 @@ class StoreSpec:
         return OxigraphStore.from_nquads(str(self.nquads), path=True)
 
 
-__all__ = ["BACKENDS", "Answer", "MemoryStore", "OxigraphStore", "Store", "StoreSpec",
+__all__ = ["BACKENDS", "STORES", "Answer", "MemoryStore", "OxigraphStore", "Store", "StoreSpec",
            "check_backend", "open_store"]

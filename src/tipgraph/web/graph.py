@@ -20,7 +20,9 @@ blueprint = Blueprint("graph", __name__)
 
 
 def _current_view():
-    return view(state().kg, GraphFilter.from_params(request.args))
+    service = state().queries  # a remote store answers the view's queries itself
+    source = service.store.graph_source() if service.backend == "sparql" else None
+    return view(state().kg, GraphFilter.from_params(request.args), source)
 
 
 def _conditional(response: Response) -> Response:
