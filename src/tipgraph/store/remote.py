@@ -8,11 +8,11 @@ version, then answers queries, entity pages and graph views from it.
 - **The dataset.** Each named graph is pushed under its own name, and their merge (a set, as
   the local default graph) as ``urn:tipgraph:union``; a small manifest graph
   (``urn:tipgraph:remote``) records the data version and the graphs. A query without a dataset
-  is sent with ``default-graph-uri=urn:tipgraph:union`` (stores' own union default graphs are
-  bags, and Virtuoso's holds its system graphs), and, for a store that then hides the named
-  graphs (Oxigraph follows the protocol to the letter), a ``named-graph-uri`` for each graph:
-  probed at start. Blank nodes travel as skolem IRIs (``.../.well-known/genid/...``), the same
-  in every graph, and come back as blank nodes.
+  is sent with ``default-graph-uri=urn:tipgraph:union`` and a ``named-graph-uri`` for each
+  pushed graph (stores' own union default graphs are bags, Virtuoso's holds its system graphs,
+  and Oxigraph hides the named graphs once a default graph is named). Blank nodes travel as
+  skolem IRIs (``.../.well-known/genid/...``), the same in every graph, and come back as blank
+  nodes.
 - **Safety.** The query policy runs before a query gets here (SERVICE, LOAD, updates and
   non-local graphs are refused). A request to the store carries the query and its dataset
   parameters only: no client header, no cookie, no credentials (those are only used to push).
@@ -39,7 +39,7 @@ from rdflib.term import Node
 from tipgraph.errors import ConfigError, QueryError
 from tipgraph.model.build import KnowledgeGraph
 from tipgraph.model.namespaces import PREFIXES
-from tipgraph.query.policy import DatasetSpec
+from tipgraph.query.policy import DatasetSpec, _scan
 from tipgraph.store.base import Answer, Store, take, too_many
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,8 @@ UNION = "urn:tipgraph:union"
 M_VERSION = "urn:tipgraph:remote#version"
 M_GRAPH = "urn:tipgraph:remote#graph"
 M_QUADS = "urn:tipgraph:remote#quads"
-ACCEPT = ("application/sparql-results+json, application/n-triples;q=0.9, text/plain;q=0.5, "
-          "text/turtle;q=0.4")
+ACCEPT_RESULTS = "application/sparql-results+json"
+ACCEPT_GRAPH = "application/n-triples, text/plain;q=0.9, text/turtle;q=0.5"
 _PROLOGUE = "".join(f"PREFIX {prefix}: <{ns}>\n" for prefix, ns in PREFIXES.items())
 
 
@@ -111,7 +111,7 @@ class RemoteStore(Store):
 
     # -- the protocol ------------------------------------------------------------------------
     def _post(self, sparql: str, dataset: DatasetSpec | None, base: str | None,
-              timeout: float | None = None) -> requests.Response:
+              timeout: float | None = None, form_name: str | None = None) -> requests.Response:
         prologue = (f"BASE <{base}>\n" if base else "") + _PROLOGUE
         form: list[tuple[str, str]] = [("query", prologue + sparql)]
         if dataset is None and self.default_dataset is not None:
@@ -122,8 +122,9 @@ class RemoteStore(Store):
             form += [("named-graph-uri", g) for g in dataset.named_graphs or (MANIFEST,)]
         limit = self.timeout if timeout is None else timeout
         try:
+            accept = ACCEPT_GRAPH if form_name in {"CONSTRUCT", "DESCRIBE"} else ACCEPT_RESULTS
             return self._session.post(self.endpoint, data=form, timeout=(10, limit),
-                                      headers={"Accept": ACCEPT})
+                                      headers={"Accept": accept})
         except requests.ReadTimeout:
             raise QueryError(f"the remote store did not answer within {limit:g} s (the "
                              "query_timeout limit): make the query more selective or add a "
@@ -135,7 +136,8 @@ class RemoteStore(Store):
 
     def query(self, sparql: str, dataset: DatasetSpec | None = None,
               max_rows: int | None = None, base: str | None = None) -> Answer:
-        response = self._post(sparql, dataset, base)
+        form_name = _scan(sparql, base)[0]  # Virtuoso answers CONSTRUCT in JSON if let
+        response = self._post(sparql, dataset, base, form_name=form_name)
         if response.status_code >= 400:
             detail = " ".join(response.text.split())[:300]
             status = 400 if response.status_code in {400, 422} else 502
@@ -310,14 +312,9 @@ def skolem(graph: Graph) -> Graph:
 
 
 def choose_default_dataset(store: RemoteStore) -> DatasetSpec:
-    """The union as the default graph; and, where the store then hides the named graphs, the
-    named graphs listed one by one."""
-    lax = DatasetSpec((UNION,), ())
-    store.default_dataset = lax
-    probe = f"ASK {{ GRAPH <{MANIFEST}> {{ <{MANIFEST}> <{M_VERSION}> ?v }} }}"
-    post = store._post(probe, None, None)
-    if post.status_code == 200 and post.json().get("boolean") is True:
-        return lax
+    """The union as the default graph, the pushed graphs as the named graphs, listed one by
+    one: Oxigraph hides every named graph once a default-graph-uri is given, and Virtuoso
+    shows every graph it has (the union, the manifest, its system graphs) unless told which."""
     return DatasetSpec((UNION,), tuple(store.graph_names()))
 
 
