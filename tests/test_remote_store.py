@@ -78,7 +78,10 @@ def _term(cell: dict | None):
 
 
 def _unordered(term):
-    """GROUP_CONCAT's order is not defined by SPARQL: compare the parts as a set."""
+    """GROUP_CONCAT's order is not defined by SPARQL: compare the parts as a set. (Over no
+    values Oxigraph leaves it unbound, Virtuoso gives "".)"""
+    if term is None or term == ("lit", "", ""):
+        return None
     if isinstance(term, tuple) and term[0] == "lit":  # Virtuoso drops the common language tag
         separator = "; " if "; " in term[1] else " "
         return ("lit", separator.join(sorted(term[1].split(separator))), "")

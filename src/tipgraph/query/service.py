@@ -62,7 +62,8 @@ class QueryService:
         with self._lock:
             if self._pool is None:
                 self._folder = tempfile.mkdtemp(prefix="tipgraph-store-")
-                spec = StoreSpec.dump(self.kg, self.backend, Path(self._folder))
+                cache = self.settings.get("cache_dir") if self.settings.get("use_cache") else None
+                spec = StoreSpec.dump(self.kg, self.backend, Path(self._folder), cache)
                 self._pool = WorkerPool(spec, self.limits.workers, self.limits.timeout)
             return self._pool
 

@@ -237,7 +237,7 @@ class RemoteStore(Store):
             if None in (g, s, p, o):
                 continue
             dataset.graph(URIRef(str(g))).add((_plain(s), p, _plain(o)))  # type: ignore[arg-type]
-        if not len(dataset) and self.query(f"ASK {{ GRAPH {node} {{ ?s ?p ?o }} }}").boolean:
+        if not len(dataset) and str(iri) in self.graph_names():
             dataset.graph(iri)  # a graph by that name exists (an empty view of it is enough)
         return KnowledgeGraph(dataset, kg.sources, kg.version, kg.config)
 
@@ -247,15 +247,36 @@ class RemoteStore(Store):
 
 
 class _Rows:
-    """Runs the graph view's SELECT queries on the store; rows as attribute namespaces."""
+    """Runs the graph view's SELECT queries on the store; rows as attribute namespaces. A query
+    the store cannot run (Virtuoso refuses a transitive path with neither end bound) runs on
+    the union graph read from the store, a page at a time, once."""
 
     def __init__(self, store: RemoteStore) -> None:
         self.store = store
+        self._copy: Any = None
 
     def query(self, sparql: str) -> list[Any]:
         from types import SimpleNamespace
 
-        return [SimpleNamespace(**row) for row in self.store.select(sparql)]
+        if self._copy is None:
+            try:
+                return [SimpleNamespace(**row) for row in self.store.select(sparql)]
+            except QueryError as error:
+                if error.status != 502:
+                    raise
+                log.info("the store refused a graph-view query (%s): reading the union", error)
+                self._copy = self._read_union()
+        return self._copy.query(sparql)
+
+    def _read_union(self) -> Any:
+        """One CONSTRUCT (no ORDER BY paging: Virtuoso sorts at most 10,000 rows); a store
+        that cuts it says so (X-SPARQL-MaxRows) and the view fails rather than be partial."""
+        from tipgraph.publish.graphviews import _Sparql
+
+        union = Graph()
+        for triple in self.store.query("CONSTRUCT WHERE { ?s ?p ?o }").triples:
+            union.add(triple)
+        return _Sparql(union)
 
 
 # -- pushing the dataset ----------------------------------------------------------------------
