@@ -107,16 +107,25 @@
     return text.length > most ? text.slice(0, most - 2).replace(/\s+\S*$/, "") + "…" : text;
   }
 
-  // A mechanism is a box with its name inside (14 px bold): wide enough for one line of up to
-  // 26 characters, then wrapped.
+  // A mechanism is a box with its name inside (17 px bold), wrapped at 230 px: the box is
+  // measured to fit the wrapped lines.
+  const MECHANISM_FONT = 17;
+  const FONT_FAMILY = "system-ui, -apple-system, Segoe UI, sans-serif";
+  const measure = document.createElement("canvas").getContext("2d");
   function boxSize(text, grow) {
-    const perLine = 26;
-    const lines = Math.ceil(text.length / perLine);
-    const longest = Math.min(text.length, perLine);
+    const most = 230;
+    measure.font = `700 ${MECHANISM_FONT}px ${FONT_FAMILY}`;
+    const lines = [];
+    for (const word of text.split(/\s+/)) {
+      const line = lines.length ? `${lines[lines.length - 1]} ${word}` : word;
+      if (lines.length && measure.measureText(line).width <= most) lines[lines.length - 1] = line;
+      else lines.push(word);
+    }
+    const widest = Math.max(...lines.map((l) => measure.measureText(l).width));
     return {
-      w: Math.max(58, Math.round(longest * 8.4 + 26)),
-      h: Math.round(lines * 18 + 16 + 6 * (grow || 0)),
-      textWidth: Math.round(perLine * 8.4),
+      w: Math.max(58, Math.ceil(widest + 26)),
+      h: Math.round(lines.length * MECHANISM_FONT * 1.2 + 14 + 6 * (grow || 0)),
+      textWidth: Math.ceil(Math.max(widest, most)) + 2,
     };
   }
 
@@ -125,8 +134,7 @@
     return [
       { selector: "node", style: {
         "background-color": "data(color)", shape: "data(shape)", width: "data(w)",
-        height: "data(h)", label: "data(display)", "font-size": 12.5, "font-family":
-        "system-ui, -apple-system, Segoe UI, sans-serif", color: "#1d2433", "text-valign": "bottom",
+        height: "data(h)", label: "data(display)", "font-size": 13, "font-family": FONT_FAMILY, color: "#1d2433", "text-valign": "bottom",
         "text-margin-y": 3, "text-wrap": "wrap", "text-max-width": 118, "line-height": 1.1,
         "text-outline-color": "#ffffff", "text-outline-width": 2, "text-outline-opacity": 0.9,
         "border-width": 1.5, "border-color": "#ffffff", "min-zoomed-font-size": 7,
@@ -134,10 +142,10 @@
       } },
       { selector: "node.mechanisms", style: {
         "text-valign": "center", "text-margin-y": 0, color: "#ffffff", "font-weight": 700,
-        "font-size": 14, "text-outline-width": 0, "text-max-width": "data(textWidth)",
+        "font-size": MECHANISM_FONT, "text-outline-width": 0, "text-max-width": "data(textWidth)",
         "line-height": 1.15, "corner-radius": 7,
       } },
-      { selector: "node.partners", style: { "font-size": 13 } },
+      { selector: "node.partners", style: { "font-size": 13.5 } },
       { selector: "node.instruments", style: { "font-size": 10, "text-max-width": 150 } },
       { selector: "node:parent", style: {
         shape: "round-rectangle", "background-color": "data(color)", "background-opacity": 0.07,
@@ -147,13 +155,13 @@
         "text-outline-color": "#ffffff", padding: 12, "corner-radius": 10,
         "text-max-width": 260,
       } },
-      { selector: "node.mechanisms:parent", style: { "font-size": 16 } },
+      { selector: "node.mechanisms:parent", style: { "font-size": MECHANISM_FONT + 1 } },
       // a closed mechanism: drawn as a box again, with the number of bodies inside it
       { selector: "node:parent.closed", style: {
         shape: "round-rectangle", width: "data(closedW)", height: "data(h)",
         label: "data(closedLabel)", "background-opacity": 1, "border-width": 2,
         "border-color": "#ffffff", "border-opacity": 1, "text-valign": "center",
-        "text-margin-y": 0, color: "#ffffff", "font-size": 14, "text-outline-width": 0,
+        "text-margin-y": 0, color: "#ffffff", "font-size": MECHANISM_FONT, "text-outline-width": 0,
         "text-max-width": "data(closedTextWidth)", padding: 0, "corner-radius": 7,
 "underlay-color": "data(color)", "underlay-opacity": 0.18,
         "underlay-padding": 4, "underlay-shape": "round-rectangle",
@@ -214,6 +222,11 @@
     return found ? found.label : id;
   }
 
+  // The heading of a region panel: its name (16 px bold) and the number of mechanisms.
+  function headingWidth(cluster) {
+    return clusterLabel(cluster).length * 9.6 + 150;
+  }
+
   function subtree(node) { return node.union(node.descendants()).filter(":visible"); }
 
   function boxOf(eles) { return eles.boundingBox({ includeLabels: true, includeOverlays: false }); }
@@ -252,31 +265,54 @@
     return [...groups.values()];
   }
 
-  // Rows of boxes ({w, h}), tallest first; tries row widths and keeps the packing that fits a
-  // box of the given aspect (width / height) at the largest scale. Sets x, y; returns {w, h}.
+  // Packs boxes ({w, h}) bottom-left on a skyline, tallest first, within a width limit; tries
+  // limits and keeps the packing that fits a box of the given aspect (width / height) at the
+  // largest scale. Sets each box's x, y; returns {w, h}.
   function pack(boxes, aspect, gap) {
     if (!boxes.length) return { w: 0, h: 0 };
     const sorted = [...boxes].sort((a, b) => b.h - a.h || b.w - a.w);
     const widest = Math.max(...boxes.map((b) => b.w));
     const total = boxes.reduce((sum, b) => sum + b.w + gap, -gap);
     let best = null;
-    for (let step = 0; step <= 40; step += 1) {
-      const limit = widest + ((total - widest) * step) / 40;
-      let x = 0, y = 0, rowH = 0, width = 0;
-      const at = [];
-      for (const box of sorted) {
-        if (x > 0 && x + box.w > limit + 0.5) { y += rowH + gap; x = 0; rowH = 0; }
-        at.push([box, x, y]);
-        x += box.w + gap;
-        rowH = Math.max(rowH, box.h);
-        width = Math.max(width, x - gap);
-      }
-      const height = y + rowH;
-      const scale = Math.min(aspect / width, 1 / height);
-      if (!best || scale > best.scale * 1.001) best = { scale, at, width, height };
+    for (let step = 0; step <= 48; step += 1) {
+      const limit = widest + ((total - widest) * step) / 48;
+      const placed = skyline(sorted, limit, gap);
+      const scale = Math.min(aspect / placed.w, 1 / placed.h);
+      if (!best || scale > best.scale * 1.001) best = { scale, ...placed };
     }
     for (const [box, x, y] of best.at) { box.x = x; box.y = y; }
-    return { w: best.width, h: best.height };
+    return { w: best.w, h: best.h };
+  }
+
+  function skyline(sorted, limit, gap) {
+    let sky = [{ x: 0, w: Infinity, y: 0 }];  // the top of what is placed, left to right
+    const at = [];
+    let width = 0, height = 0;
+    for (const box of sorted) {
+      let best = null;
+      for (const segment of sky) {
+        const x = segment.x;
+        if (x > 0 && x + box.w > limit + 0.5) break;
+        let y = 0;
+        for (const other of sky) {
+          if (other.x < x + box.w + gap && other.x + other.w > x) y = Math.max(y, other.y);
+        }
+        if (!best || y < best.y - 0.5) best = { x, y };
+      }
+      at.push([box, best.x, best.y]);
+      width = Math.max(width, best.x + box.w);
+      height = Math.max(height, best.y + box.h);
+      const left = best.x, right = best.x + box.w + gap, top = best.y + box.h + gap;
+      const next = [];
+      for (const s of sky) {
+        if (s.x + s.w <= left || s.x >= right) { next.push(s); continue; }
+        if (s.x < left) next.push({ x: s.x, w: left - s.x, y: s.y });
+        if (s.x + s.w > right) next.push({ x: right, w: s.x + s.w - right, y: s.y });
+      }
+      next.push({ x: left, w: right - left, y: top });
+      sky = next.sort((a, b) => a.x - b.x);
+    }
+    return { at, w: width, h: height };
   }
 
   // The children of a compound (a mechanism's bodies) in compact rows, inner compounds first.
@@ -369,7 +405,7 @@
     });
     const area = viewportArea();
     const aspect = area.w / area.h;
-    const panels = [];
+    const clusters = [];
     for (const [cluster, members] of byCluster) {
       const boxes = [];
       for (const component of components(members)) {
@@ -379,19 +415,44 @@
         const bb = boxOf(nodes);
         boxes.push({ nodes, bb, w: bb.w, h: bb.h });
       }
-      // a region's groups are packed a little wider than the window, so panels stack well
-      const size = pack(boxes, aspect * 1.1, GROUP_GAP);
-      panels.push({
-        cluster, boxes, inner: size.w,
-        w: Math.max(size.w + 2 * PANEL_PAD, 190), h: size.h + 2 * PANEL_PAD + PANEL_HEAD,
-      });
+      clusters.push({ cluster, boxes });
     }
-    pack(panels, aspect, PANEL_GAP);
-    for (const panel of panels) {
-      for (const box of panel.boxes) {
-        const x = panel.x + (panel.w - panel.inner) / 2 + box.x;
-        moveBy(box.nodes, x - box.bb.x1, panel.y + PANEL_PAD + PANEL_HEAD + box.y - box.bb.y1);
+    // Each region is packed to some shape (wider or taller), then the regions to the window's:
+    // the shapes are chosen one region at a time, keeping a change when everything fits larger.
+    const STRETCH = [0.4, 0.6, 0.8, 1, 1.3, 1.7, 2.2, 3];
+    const shapes = clusters.map(({ cluster, boxes }) => STRETCH.map((stretch) => {
+      const size = pack(boxes, aspect * stretch, GROUP_GAP);
+      return {
+        cluster, boxes, inner: size.w, at: boxes.map((b) => [b.x, b.y]),
+        w: Math.max(size.w + 2 * PANEL_PAD, headingWidth(cluster)), h: size.h + 2 * PANEL_PAD + PANEL_HEAD,
+      };
+    }));
+    const arrangement = (choice) => {
+      const panels = choice.map((k, i) => ({ ...shapes[i][k] }));
+      const size = pack(panels, aspect, PANEL_GAP);
+      return { scale: Math.min(aspect / size.w, 1 / size.h), panels };
+    };
+    let choice = clusters.map(() => STRETCH.indexOf(1));
+    let best = arrangement(choice);
+    for (const k of STRETCH.keys()) {
+      const tried = arrangement(clusters.map(() => k));
+      if (tried.scale > best.scale * 1.001) { best = tried; choice = clusters.map(() => k); }
+    }
+    for (let round = 0; round < 2; round += 1) {
+      for (let i = 0; i < clusters.length; i += 1) {
+        for (const k of STRETCH.keys()) {
+          const next = choice.map((c, j) => (j === i ? k : c));
+          const tried = arrangement(next);
+          if (tried.scale > best.scale * 1.001) { best = tried; choice = next; }
+        }
       }
+    }
+    for (const panel of best.panels) {
+      panel.boxes.forEach((box, i) => {
+        const [bx, by] = panel.at[i];
+        const x = panel.x + (panel.w - panel.inner) / 2 + bx;
+        moveBy(box.nodes, x - box.bb.x1, panel.y + PANEL_PAD + PANEL_HEAD + by - box.bb.y1);
+      });
     }
   }
 
@@ -457,7 +518,7 @@
     const rects = [];
     for (const [cluster, members] of byCluster) {
       const bb = members.boundingBox({ includeLabels: true, includeOverlays: false });
-      const w = Math.max(bb.w + 2 * PANEL_PAD, 190);
+      const w = Math.max(bb.w + 2 * PANEL_PAD, headingWidth(cluster));
       rects.push({
         cluster, count: members.length, mechanisms: members.filter(".mechanisms").length, x: bb.x1 - PANEL_PAD - (w - bb.w - 2 * PANEL_PAD) / 2,
         y: bb.y1 - PANEL_PAD - PANEL_HEAD, w, h: bb.h + 2 * PANEL_PAD + PANEL_HEAD,
