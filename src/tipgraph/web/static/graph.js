@@ -150,12 +150,12 @@
       { selector: "node:parent", style: {
         shape: "round-rectangle", "background-color": "data(color)", "background-opacity": 0.07,
         "border-color": "data(color)", "border-width": 1.5, "border-opacity": 0.55,
-        "text-valign": "top", "text-halign": "center", "text-margin-y": -4, color: "data(color)",
+        "text-valign": "top", "text-halign": "center", "text-margin-y": -4, color: "#2b3a55",
         "font-weight": 700, "font-size": 15, "text-outline-width": 2,
         "text-outline-color": "#ffffff", padding: 12, "corner-radius": 10,
         "text-max-width": 260,
       } },
-      { selector: "node.mechanisms:parent", style: { "font-size": MECHANISM_FONT + 1 } },
+      { selector: "node.mechanisms:parent", style: { "font-size": MECHANISM_FONT + 1, color: "data(color)" } },
       // a closed mechanism: drawn as a box again, with the number of bodies inside it
       { selector: "node:parent.closed", style: {
         shape: "round-rectangle", width: "data(closedW)", height: "data(h)",
@@ -479,11 +479,13 @@
     return new Promise((resolve) => {
       const nodes = cy.nodes(":visible");
       if (nodes.length === 0) { drawPanels(); resolve(); return; }
+      // what has a position of its own: an open compound follows what is inside it
+      const placed = nodes.filter((n) => !n.isParent() || n.hasClass("closed"));
       const before = new Map();
-      nodes.forEach((n) => { before.set(n.id(), { ...n.position() }); });
+      placed.forEach((n) => { before.set(n.id(), { ...n.position() }); });
       computeLayout(randomize);
       const after = new Map();
-      nodes.forEach((n) => { after.set(n.id(), { ...n.position() }); });
+      placed.forEach((n) => { after.set(n.id(), { ...n.position() }); });
       const view = fitViewport(nodes);
       if (!animate) {
         cy.viewport(view);
@@ -491,15 +493,18 @@
         resolve();
         return;
       }
-      nodes.positions((n) => before.get(n.id()));
+      placed.positions((n) => before.get(n.id()));
       drawPanels();
-      const layout = nodes.layout({
-        name: "preset", positions: (n) => after.get(n.id()), fit: false, animate: true,
-        animationDuration: 450, animationEasing: "ease-in-out-cubic",
+      // each node moves on its own (a preset layout would leave closed mechanisms behind)
+      const moves = placed.map((n) => n.animation({
+        position: after.get(n.id()), duration: 450, easing: "ease-in-out-cubic",
+      }).play().promise());
+      moves.push(cy.animation({ ...view, duration: 450, easing: "ease-in-out-cubic" }).play().promise());
+      Promise.all(moves).then(() => {
+        placed.positions((n) => after.get(n.id()));
+        drawPanels();
+        resolve();
       });
-      layout.one("layoutstop", () => { drawPanels(); resolve(); });
-      cy.animate(view, { duration: 450, easing: "ease-in-out-cubic" });
-      layout.run();
     });
   }
 
@@ -645,7 +650,8 @@
     });
     let known = 0;
     cy.nodes().forEach((n) => {
-      if (old[n.id()]) { n.position(old[n.id()]); known += 1; }
+      if (old[n.id()]) known += 1;
+      if (old[n.id()] && !n.isParent()) n.position(old[n.id()]);
     });
     // new nodes start next to a neighbour that already has a place
     cy.nodes().forEach((n) => {
@@ -658,6 +664,7 @@
     });
     autoOpen = cy.nodes().length <= OPEN_ALL_UPTO;
     applyClosed();
+    cy.nodes(".closed").forEach((n) => { if (old[n.id()]) n.position(old[n.id()]); });
     renderLegend();
     cy.resize();
     const fresh = known < cy.nodes().length * 0.5;
