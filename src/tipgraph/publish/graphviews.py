@@ -65,7 +65,7 @@ KINDS: tuple[Kind, ...] = (
          "#2a7f9e", "round-rectangle", "box", "process"),
     Kind("body", "body of a mechanism", TIP.Body, "bodies", "#5b9bd5", "ellipse", "ellipse",
          "body"),
-    Kind("post", "post", TIP.Post, "bodies", "#8e6bbf", "diamond", "diamond"),
+    Kind("post", "post", TIP.Post, "bodies", "#8e6bbf", "diamond", "box"),
     Kind("igo", "intergovernmental organisation", TIP.IntergovernmentalOrganisation, "partners",
          "#e07b24", "ellipse", "ellipse", "IGO"),
     Kind("ngo", "non-governmental organisation", TIP.NonGovernmentalOrganisation, "partners",
