@@ -227,7 +227,15 @@
     return clusterLabel(cluster).length * 9.6 + 150;
   }
 
-  function subtree(node) { return node.union(node.descendants()).filter(":visible"); }
+  // What is drawn, by our own classes (Cytoscape's :visible can lag behind a class change).
+  const HIDDEN = ".inside-closed";
+  function shown(nodes) { return nodes.not(HIDDEN); }
+  function shownEdges() {
+    return cy.edges().filter((e) => !e.data("contained") && !e.source().hasClass("inside-closed")
+      && !e.target().hasClass("inside-closed"));
+  }
+
+  function subtree(node) { return shown(node.union(node.descendants())); }
 
   function boxOf(eles) { return eles.boundingBox({ includeLabels: true, includeOverlays: false }); }
 
@@ -247,7 +255,7 @@
     const up = roots.map((_, i) => i);
     const find = (i) => (up[i] === i ? i : (up[i] = find(up[i])));
     const links = [];
-    cy.edges(":visible").forEach((e) => {
+    shownEdges().forEach((e) => {
       const a = index.get(rootOf(e.source()).id());
       const b = index.get(rootOf(e.target()).id());
       if (a !== undefined && b !== undefined && a !== b) {
@@ -317,7 +325,7 @@
 
   // The children of a compound (a mechanism's bodies) in compact rows, inner compounds first.
   function arrange(node) {
-    const kids = node.children(":visible");
+    const kids = shown(node.children());
     kids.filter((k) => k.isParent()).forEach(arrange);
     const boxes = kids.map((k) => {
       const eles = subtree(k);
@@ -395,7 +403,7 @@
   }
 
   function computeLayout(randomize) {
-    const roots = cy.nodes(":visible").filter((n) => !n.parent().length);
+    const roots = shown(cy.nodes()).filter((n) => !n.parent().length);
     roots.filter((r) => r.isParent()).forEach(arrange);
     const byCluster = new Map();
     roots.forEach((r) => {
@@ -411,7 +419,7 @@
       for (const component of components(members)) {
         layoutComponent(component, randomize);
         const nodes = cy.collection(component.roots).union(
-          cy.collection(component.roots).descendants()).filter(":visible");
+          cy.collection(component.roots).descendants()).not(HIDDEN);
         const bb = boxOf(nodes);
         boxes.push({ nodes, bb, w: bb.w, h: bb.h });
       }
@@ -477,7 +485,7 @@
     setStatus("Laying out…");
     cyBox.dataset.status = "layout";
     return new Promise((resolve) => {
-      const nodes = cy.nodes(":visible");
+      const nodes = shown(cy.nodes());
       if (nodes.length === 0) { drawPanels(); resolve(); return; }
       // what has a position of its own: an open compound follows what is inside it
       const placed = nodes.filter((n) => !n.isParent() || n.hasClass("closed"));
@@ -516,7 +524,7 @@
 
   function panelRects(nodes) {
     const byCluster = new Map();
-    (nodes || cy.nodes(":visible")).forEach((n) => {
+    (nodes || shown(cy.nodes())).forEach((n) => {
       const key = clusterOf(n);
       byCluster.set(key, (byCluster.get(key) || cy.collection()).union(n));
     });
@@ -541,7 +549,7 @@
 
   function drawPanels() {
     panelLayer.textContent = "";
-    if (!cy.nodes(":visible").length) return;
+    if (!shown(cy.nodes()).length) return;
     for (const r of panelRects()) {
       const box = el("div", { class: "gx-region", "data-cluster": r.cluster },
         el("div", { class: "gx-region-head" }, el("strong", {}, clusterLabel(r.cluster)),
@@ -866,7 +874,7 @@
         `${k.label}: ${present.get(k.name)} in this view`));
     }
     const fams = new Set();
-    cy.edges(":visible").forEach((e) => fams.add(e.data("family")));
+    shownEdges().forEach((e) => fams.add(e.data("family")));
     const links = el("ul", { class: "gx-legend-links" });
     for (const [name, fam] of Object.entries(families)) {
       if (fams.has(name)) links.appendChild(item(lineSwatch(fam), fam.short || name, fam.label));
@@ -999,7 +1007,7 @@
   }
 
   function recount() {
-    setStatus(`${cy.nodes().length} nodes shown · ${cy.edges(":visible").length} links`);
+    setStatus(`${cy.nodes().length} nodes shown · ${shownEdges().length} links`);
     cyBox.dataset.nodeCount = String(cy.nodes().length);
     renderLegend();
   }
@@ -1107,6 +1115,7 @@
         applyClosed();
         await runLayout(false, true);
         cyBox.dataset.status = "ready";
+        recount();
       }
       select(node);
       return;
@@ -1190,7 +1199,9 @@
       debouncedRefresh();
     });
     $("gx-play").addEventListener("click", togglePlay);
-    $("gx-fit").addEventListener("click", () => cy.animate({ fit: { padding: 40 } }, { duration: 300 }));
+    $("gx-fit").addEventListener("click", () => {
+      if (shown(cy.nodes()).length) cy.animate(fitViewport(shown(cy.nodes())), { duration: 300 });
+    });
     $("gx-relayout").addEventListener("click", () => runLayout(true, true).then(() => { cyBox.dataset.status = "ready"; }));
     $("gx-reset").addEventListener("click", reset);
     $("gx-empty-reset").addEventListener("click", reset);
