@@ -28,9 +28,9 @@ def check_backend(backend: str) -> str:
 
 
 def open_store(kg: KnowledgeGraph, backend: str = "oxigraph") -> Store:
-    """An in-process store holding the knowledge graph (memory shares kg's own dataset)."""
+    """An in-process store holding the knowledge graph (memory shares an rdflib-held dataset)."""
     if check_backend(backend) == "memory":
-        return MemoryStore(kg.dataset)
+        return MemoryStore.from_dataset(kg.dataset)
     if kg.oxigraph is not None:  # built on the oxigraph path: copy it engine to engine
         return OxigraphStore.from_nquads(kg.oxigraph.dump(format=ox.RdfFormat.N_QUADS))
     return OxigraphStore.from_dataset(kg.dataset)
