@@ -61,7 +61,8 @@ def test_output_does_not_depend_on_hash_seed(kg, config):
         "from tipgraph.model.build import build\n"
         "from tipgraph.publish.export import export\n"
         "from tipgraph.publish.formats import RDF_FORMATS\n"
-        f"kg = build(load_config({{'root': {str(REPO)!r}, 'use_cache': False}}, environ={{}}))\n"
+        f"kg = build(load_config({{'root': {str(REPO)!r}, 'cache_dir': {str(config['cache_dir'])!r}"
+        "}, environ={}))\n"
         "print(json.dumps({f.name: hashlib.sha256(export(kg, f, True)).hexdigest() "
         "for f in RDF_FORMATS}))\n")
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(REPO / "src")}

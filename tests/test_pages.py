@@ -14,6 +14,7 @@ from tipgraph.model.build import build
 from tipgraph.model.namespaces import RDFS, TIP
 from tipgraph.publish.formats import RDF_FORMATS
 from tipgraph.web.app import create_app
+from tipgraph.web.publishing import publishing_for
 
 ENTITY = "african-region"
 
@@ -101,7 +102,7 @@ def test_entity_page_shows_label_types_sources_alternates_and_graph(client):
         assert f'<link rel="alternate" type="{fmt.media_type}" href="/id/united-nations.' \
                f'{fmt.suffix}"' in html
     assert "<svg" in html and 'href="/id/un-special-rapporteur-trafficking"' in html
-    assert "Conforms to the shapes" in html
+    assert "<h2>Validation</h2>" in html
     assert "<script" not in html  # no inline script, nothing to run
 
 
@@ -204,11 +205,22 @@ page:3 {{
         skos:altLabel "</title><script>alert(2)</script>"@en ;
         tip:partnerOf :friend .
     :friend a tip:NonGovernmentalOrganisation ; skos:prefLabel "Friend \\"&\\" co"@en .
+    :twice-named a tip:NonGovernmentalOrganisation ;
+        skos:prefLabel "One name"@en, "Another name"@en .
 }}
 """, encoding="utf-8")
     config = load_config({"root": root, "use_cache": False}, environ={})
     kg = build(config)
+    publishing_for(kg).findings(wait=600)  # the validation report, before the pages ask
     return create_app({"root": root, "use_cache": False, "TESTING": True}, kg=kg).test_client()
+
+
+def test_entity_page_shows_the_validation_status(hostile_client):
+    html = hostile_client.get("/id/twice-named.html").get_data(as_text=True)
+    status = html.split("<h2>Validation</h2>", 1)[1].split("</section>", 1)[0]
+    assert "Violation" in status and "prefLabel" in status
+    friend = hostile_client.get("/id/friend.html").get_data(as_text=True)
+    assert "Violation" not in friend.split("<h2>Validation</h2>", 1)[1].split("</section>")[0]
 
 
 def test_markup_in_labels_renders_as_text(hostile_client):

@@ -136,7 +136,7 @@ def test_editor_for_browsers(client, app):
     assert config["prefixes"]["tip"] == "https://w3id.org/tipgraph/ontology#"
     assert config["endpoint"] == "/sparql"
     assert len(config["examples"]) == len(app.extensions["tipgraph"].examples)
-    for name in ["yasgui-4.6.2.min.js", "yasgui-4.6.2.min.css", "yasgui-4.6.2.LICENSE.txt"]:
+    for name in ["yasgui-4.6.2.min.js", "yasgui-4.6.2.min.css", "yasgui-4.6.2.LICENSE"]:
         with client.get(f"/static/vendor/{name}") as static:
             assert static.status_code == 200
 

@@ -124,10 +124,13 @@ def query(ctx: click.Context, sparql: str, fmt: str) -> None:
               help="Query engine (default oxigraph; memory is rdflib's).")
 @click.option("--query-timeout", type=float, help="Seconds a query may run (default 30).")
 @click.option("--query-workers", type=int, help="Worker processes answering queries (default 2).")
+@click.option("--fast-build/--no-fast-build", default=None,
+              help="Build the graph on the pyoxigraph path (default: the fast_build setting).")
 @click.pass_context
 @handle_errors
 def serve(ctx: click.Context, host: str | None, port: int | None, store: str | None,
-          query_timeout: float | None, query_workers: int | None) -> None:
+          query_timeout: float | None, query_workers: int | None,
+          fast_build: bool | None) -> None:
     """Serve the SPARQL endpoint, linked-data pages and graph explorer.
 
     Every setting (see `tipgraph settings`) can also come from TIPGRAPH_<NAME> or --config.
@@ -135,7 +138,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, store: str | N
     from tipgraph.web.serve import run_server
 
     run_server(_config(ctx, host=host, port=port, store=store, query_timeout=query_timeout,
-                       query_workers=query_workers))
+                       query_workers=query_workers, fast_build=fast_build))
 
 
 @main.command()

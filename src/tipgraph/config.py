@@ -49,9 +49,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("use_cache", True, "Reuse cached inferences keyed by the inputs' content.", _bool),
     Setting("store", "oxigraph", "Query engine: oxigraph (default), memory (rdflib) or sparql "
             "(a remote SPARQL 1.1 store)."),
-    Setting("fast_build", False, "Build with pyoxigraph bulk loads and engine-run rules (seconds "
-            "at a million triples). The store turns derived integer types such as "
-            "xsd:nonNegativeInteger into xsd:integer, so keep it off for `validate`.", _bool),
+    Setting("fast_build", True, "Build with pyoxigraph bulk loads and engine-run rules (seconds "
+            "at a million triples); off: parse and reason with rdflib only (slower, same "
+            "graph).", _bool),
     Setting("endpoint", "", "URL of the remote SPARQL endpoint when store = sparql."),
     Setting("host", "127.0.0.1", "Address `tipgraph serve` binds to."),
     Setting("port", 5000, "Port `tipgraph serve` listens on (0 picks a free one).", int),

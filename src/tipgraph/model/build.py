@@ -7,8 +7,9 @@ pyoxigraph's parser into a pyoxigraph store, provenance and inferences are compu
 itself, and the inference cache (N-Triples) is bulk-loaded too; rdflib sees the store through
 oxrdflib, so ``kg.dataset`` is still an rdflib Dataset. Without it (or with a
 ``base_iri`` other than the canonical one) everything is parsed by rdflib into its memory store.
-Caveat of the fast path: pyoxigraph's store keeps derived integer types as xsd:integer
-("8"^^xsd:nonNegativeInteger reads back as "8"^^xsd:integer), so validation uses the rdflib path.
+pyoxigraph stores derived integer types as xsd:integer ("8"^^xsd:nonNegativeInteger reads back
+as 8): the data therefore writes counts as plain integers, and both paths give the same graph
+(tests/test_build_paths.py).
 """
 
 from __future__ import annotations

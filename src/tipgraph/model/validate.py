@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
@@ -299,6 +298,8 @@ def _run_shacl(data: Graph, shapes: Graph) -> Graph:
     if not any(shapes.triples((None, p, None)) for p in TARGET_PREDICATES):
         return Graph()
     try:
+        from pyshacl import validate as shacl_validate  # slow to import: on use
+
         _, report_graph, _ = shacl_validate(
             data, shacl_graph=shapes, inference="none", advanced=True,
             allow_warnings=True, allow_infos=True,

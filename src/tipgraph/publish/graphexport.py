@@ -13,9 +13,10 @@ import shutil
 import subprocess  # noqa: S404 - runs Graphviz on DOT we generate, never a shell
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx is slow to import: it is imported by the functions using it
+    import networkx as nx
 
 from tipgraph.errors import ExportError
 from tipgraph.publish.formats import GRAPH_FORMATS, GraphFormat, graph_format
@@ -47,6 +48,8 @@ def _node_attributes(view: GraphView, node: Node, degree: int) -> dict[str, Any]
 
 def to_networkx(view: GraphView) -> nx.MultiDiGraph:
     """The view as a networkx graph (node ids as keys, attributes as above)."""
+    import networkx as nx
+
     graph = nx.MultiDiGraph(name="tipgraph organisation relationship graph")
     degree = view.degree()
     for node in view.nodes:
@@ -65,12 +68,16 @@ def _rgb(color: str) -> dict[str, int]:
 
 
 def to_graphml(view: GraphView) -> bytes:
+    import networkx as nx
+
     buffer = io.BytesIO()
     nx.write_graphml(to_networkx(view), buffer, encoding="utf-8", prettyprint=True)
     return buffer.getvalue()
 
 
 def to_gexf(view: GraphView) -> bytes:
+    import networkx as nx
+
     graph = to_networkx(view)
     for _, data in graph.nodes(data=True):
         data["viz"] = {"color": _rgb(KIND_BY_NAME[data["kind"]].color),

@@ -31,7 +31,8 @@ def format_result(answer: Answer, fmt: str) -> str:
     if answer.kind == "boolean" and fmt == "table":
         return f"{str(answer.boolean).lower()}\n"
     if fmt != "table":
-        return serialize(answer, fmt)[0].decode("utf-8")
+        text = serialize(answer, fmt)[0].decode("utf-8")
+        return text if text.endswith("\n") else text + "\n"
     variables = answer.variables
     rows = [[_cell(term) for term in row] for row in answer.rows]
     widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(variables)]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from tipgraph.errors import ConfigError
 from tipgraph.model.build import KnowledgeGraph
 from tipgraph.store.base import Answer, Store
@@ -26,9 +28,11 @@ def check_backend(backend: str) -> str:
 
 
 def open_store(kg: KnowledgeGraph, backend: str = "oxigraph") -> Store:
-    """An in-process store holding the knowledge graph (memory shares kg's own dataset)."""
+    """An in-process store holding the knowledge graph (memory shares an rdflib-held dataset)."""
     if check_backend(backend) == "memory":
-        return MemoryStore(kg.dataset)
+        return MemoryStore.from_dataset(kg.dataset)
+    if kg.oxigraph is not None:  # built on the oxigraph path: copy it engine to engine
+        return OxigraphStore.from_nquads(kg.oxigraph.dump(format=ox.RdfFormat.N_QUADS))
     return OxigraphStore.from_dataset(kg.dataset)
 
 
@@ -41,8 +45,7 @@ class StoreSpec:
 
     @classmethod
     def dump(cls, kg: KnowledgeGraph, backend: str, folder: Path) -> StoreSpec:
-        path = Path(folder) / f"dataset-{kg.version[:16]}.nq"
-        kg.dataset.serialize(destination=str(path), format="nquads", encoding="utf-8")
+        path = kg.write_nquads(Path(folder) / f"dataset-{kg.version[:16]}.nq")
         return cls(check_backend(backend), path)
 
     def open(self) -> Store:

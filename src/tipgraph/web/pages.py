@@ -97,9 +97,11 @@ def _entity_page(iri: URIRef, stem: str) -> Response:
     kg = state().kg
     pub = publishing()
     view = entity_view(kg, iri, pub.labels)
-    findings = pub.findings.get(short(iri) or "", [])
+    report = pub.findings()
+    findings = None if report is None else report.get(short(iri) or "", [])
     body = render_template(
         "ld/entity.html", view=view, findings=findings, path=f"/id/{stem}",
+        validation_failed=pub.validation_failed,
         alternates=alternates(f"/id/{stem}"), graph=layout(view.label, view.neighbours),
         short=short, href=lambda n: href_for(n, kg.config["base_iri"]))
     response = Response(body, mimetype="text/html")
@@ -116,17 +118,12 @@ def index() -> Response:
     base = kg.config["base_iri"]
     query = (request.args.get("q") or "").strip()
     class_arg = (request.args.get("class") or "").strip()
-    data = kg.union(inferred=True, ontology=False)
-    asserted = kg.asserted()
+    data, asserted = pub.data, pub.asserted
     cls = _expand(class_arg) if class_arg else None
     if class_arg and cls is None:
         return error_response(400, f"unknown class {class_arg!r}: use a prefixed name such as "
                               "tip:Mechanism or a full IRI")
-    counts: dict[URIRef, int] = {}
-    for c in set(data.objects(None, RDF.type)):
-        if isinstance(c, URIRef):
-            counts[c] = len({s for s in data.subjects(RDF.type, c) if str(s).startswith(base)})
-    classes = sorted(((c, n) for c, n in counts.items() if n),
+    classes = sorted(((c, n) for c, n in pub.class_counts.items() if isinstance(c, URIRef)),
                      key=lambda cn: (not str(cn[0]).startswith(str(TIP)), label_of(cn[0]).lower()))
     results = []
     if query or cls is not None:

@@ -9,22 +9,23 @@ thing twice.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app
 from rdflib import Graph
 
 from tipgraph.model.build import KnowledgeGraph
+from tipgraph.model.namespaces import RDF
 from tipgraph.model.validate import Finding
 from tipgraph.publish.describe import LabelIndex
 from tipgraph.publish.formats import RDF_FORMATS, RdfFormat
 from tipgraph.web.app import state
 
-EXTENSION = "tipgraph.publishing"
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Publishing:
@@ -32,6 +33,9 @@ class Publishing:
         self.kg = kg
         self._lock = threading.RLock()
         self._cache: dict[Any, Any] = {}
+        self._validation: threading.Thread | None = None
+        self._findings: dict[str, list[Finding]] | None = None
+        self.validation_failed = False
 
     def _once(self, key: Any, compute: Callable[[], T]) -> T:
         if key in self._cache:
@@ -46,17 +50,52 @@ class Publishing:
         return self._once("labels", lambda: LabelIndex(
             [self.kg.union(inferred=False, ontology=True)]))
 
-    @property
-    def findings(self) -> dict[str, list[Finding]]:
-        """Validation findings by focus node (in ``short()`` form)."""
-        def compute() -> dict[str, list[Finding]]:
-            from tipgraph.model.validate import validate
+    def findings(self, wait: float = 0.0) -> dict[str, list[Finding]] | None:
+        """Validation findings by focus node (in ``short()`` form), or None while the report is
+        still being computed: validating the whole graph takes long, so it runs in a background
+        thread started on first need, and pages say "pending" meanwhile."""
+        with self._lock:
+            if self._validation is None:
+                self._validation = threading.Thread(target=self._validate, daemon=True,
+                                                    name="tipgraph-validation")
+                self._validation.start()
+        if wait:
+            self._validation.join(wait)
+        return self._findings
 
+    def _validate(self) -> None:
+        from tipgraph.model.validate import validate
+
+        try:
             by_focus: dict[str, list[Finding]] = defaultdict(list)
             for finding in validate(self.kg).findings:
                 by_focus[finding.focus].append(finding)
-            return dict(by_focus)
-        return self._once("findings", compute)
+            self._findings = dict(by_focus)
+        except Exception:  # a broken shapes file must not take the pages down
+            log.exception("validation for the entity pages failed")
+            self._findings = {}
+            self.validation_failed = True
+
+    @property
+    def asserted(self) -> Graph:
+        return self._once("asserted", self.kg.asserted)
+
+    @property
+    def data(self) -> Graph:
+        """Asserted + inferred data (no ontology): what browsing by class looks at."""
+        return self._once("data", lambda: self.kg.union(inferred=True, ontology=False))
+
+    @property
+    def class_counts(self) -> dict[Any, int]:
+        """Members of each class that are resources of this dataset (inferred types too)."""
+        def compute() -> dict[Any, int]:
+            base = self.kg.config["base_iri"]
+            counts: dict[Any, set] = defaultdict(set)
+            for s, c in self.data.subject_objects(RDF.type):
+                if str(s).startswith(base):
+                    counts[c].add(s)
+            return {c: len(members) for c, members in counts.items()}
+        return self._once("class_counts", compute)
 
     @property
     def ontology_doc(self):  # type: ignore[no-untyped-def]
@@ -92,10 +131,21 @@ class Publishing:
         return self._once("void", lambda: describe_dataset(self.kg, self.checksums()))
 
 
+_BY_GRAPH: dict[int, Publishing] = {}
+_BY_GRAPH_LOCK = threading.Lock()
+
+
+def publishing_for(kg: KnowledgeGraph) -> Publishing:
+    """The publishing state of a built graph: shared by every app serving that same graph."""
+    with _BY_GRAPH_LOCK:
+        found = _BY_GRAPH.get(id(kg))
+        if found is None or found.kg is not kg:
+            if len(_BY_GRAPH) >= 4:  # graphs are built a few times per process at most
+                _BY_GRAPH.pop(next(iter(_BY_GRAPH)))
+            found = _BY_GRAPH[id(kg)] = Publishing(kg)
+        return found
+
+
 def publishing() -> Publishing:
-    """The one accessor for the app's shared publishing state."""
-    app = current_app
-    found = app.extensions.get(EXTENSION)
-    if found is None or found.kg is not state().kg:
-        found = app.extensions[EXTENSION] = Publishing(state().kg)
-    return found
+    """The one accessor for the current app's shared publishing state."""
+    return publishing_for(state().kg)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,10 +36,11 @@ def run_server(settings: Mapping[str, Any]) -> None:
     state = app.extensions[EXTENSION]
     state.queries.start()  # the query workers start now, not on the first query
     server = make_server(app, settings)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly: workers too
     host, port = server.effective_host, server.effective_port  # type: ignore[attr-defined]
     click.echo(f"tipgraph serving on http://{host}:{port}/ (SPARQL endpoint: /sparql)", err=True)
     try:
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
             server.run()
     finally:
         state.close()
