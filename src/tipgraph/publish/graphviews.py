@@ -26,12 +26,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from tipgraph.errors import TipgraphError
 from tipgraph.model.build import KnowledgeGraph
 from tipgraph.model.namespaces import PAGE, TIP
+from tipgraph.store.oxigraph import to_rdflib
 
 
 class GraphFilterError(TipgraphError):
@@ -307,22 +308,10 @@ class _Sparql:
         self.store.load(graph.serialize(format="nt", encoding="utf-8"),
                         format=ox.RdfFormat.N_TRIPLES)
 
-    @staticmethod
-    def _term(term: Any) -> Any:
-        if term is None:
-            return None
-        if isinstance(term, ox.NamedNode):
-            return URIRef(term.value)
-        if isinstance(term, ox.BlankNode):
-            return BNode(term.value)
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-
     def query(self, sparql: str) -> list[SimpleNamespace]:
         result = self.store.query(sparql)
         names = [variable.value for variable in result.variables]
-        return [SimpleNamespace(**{name: self._term(row[name]) for name in names})
+        return [SimpleNamespace(**{name: to_rdflib(row[name]) for name in names})
                 for row in result]
 
 
