@@ -31,10 +31,11 @@ def check_backend(backend: str) -> str:
 
 def open_store(kg: KnowledgeGraph, backend: str = "oxigraph",
                settings: Mapping[str, Any] | None = None) -> Store:
-    """An in-process store holding the knowledge graph (memory shares kg's own dataset; sparql
-    connects to the remote store and pushes the data there if it does not hold this version)."""
+    """An in-process store holding the knowledge graph (memory shares an rdflib-held dataset;
+    sparql connects to the remote store and pushes the data there if it does not hold this
+    version)."""
     if check_backend(backend) == "memory":
-        return MemoryStore(kg.dataset)
+        return MemoryStore.from_dataset(kg.dataset)
     if backend == "sparql":
         from tipgraph.store.remote import connect
 

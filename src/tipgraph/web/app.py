@@ -61,9 +61,10 @@ def create_app(config: Mapping[str, Any] | None = None,
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tipgraph.web import dumps, graph, health, pages, sparql
+    from tipgraph.web import dumps, graph, health, home, pages, sparql
 
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(home.blueprint)
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(dumps.blueprint)
