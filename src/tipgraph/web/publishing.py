@@ -63,6 +63,18 @@ class Publishing:
             self._validation.join(wait)
         return self._findings
 
+    def adopt_findings(self, findings: list[Finding]) -> None:
+        """Use a validation report already computed for this graph (a reload validates before
+        it swaps the graph in) instead of validating again."""
+        by_focus: dict[str, list[Finding]] = defaultdict(list)
+        for finding in findings:
+            by_focus[finding.focus].append(finding)
+        with self._lock:
+            if self._validation is None:
+                self._findings = dict(by_focus)
+                self._validation = threading.Thread(target=lambda: None)  # nothing left to do
+                self._validation.start()
+
     def _validate(self) -> None:
         from tipgraph.model.validate import validate
 

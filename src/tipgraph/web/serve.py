@@ -1,20 +1,30 @@
-"""`tipgraph serve`: the production WSGI server (waitress) around create_app."""
+"""`tipgraph serve`: the production WSGI server (waitress) around create_app.
+
+Signals: SIGHUP reloads the data (tipgraph.web.reload: built and validated off the request
+path, swapped in only if good); SIGTERM and SIGINT stop the server gracefully: it stops
+accepting connections, lets the requests in flight finish and their answers leave (within
+``query_timeout`` plus a margin), then stops the query workers.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
-import sys
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import click
 from flask import Flask
-from waitress import create_server
+from waitress import create_server, wasyncore
 
 from tipgraph.query.workers import WorkerPool
 from tipgraph.web.app import EXTENSION, create_app
+from tipgraph.web.reload import Reloader
+
+log = logging.getLogger(__name__)
+DRAIN_MARGIN = 10.0  # seconds beyond query_timeout that answers in flight may take to leave
 
 
 def make_server(app: Flask, settings: Mapping[str, Any]) -> Any:
@@ -35,12 +45,50 @@ def run_server(settings: Mapping[str, Any]) -> None:
     app = create_app(dict(settings))
     state = app.extensions[EXTENSION]
     state.queries.start()  # the query workers start now, not on the first query
+    reloader = Reloader(state, settings)
+    if settings.get("watch"):
+        reloader.watch()
     server = make_server(app, settings)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly: workers too
+    stopping = threading.Event()
+    signal.signal(signal.SIGHUP, lambda *_: reloader.request("SIGHUP"))
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
     host, port = server.effective_host, server.effective_port  # type: ignore[attr-defined]
     click.echo(f"tipgraph serving on http://{host}:{port}/ (SPARQL endpoint: /sparql)", err=True)
     try:
-        with contextlib.suppress(KeyboardInterrupt, SystemExit):
-            server.run()
+        serve_until(server, stopping)
+        drain(server, float(settings["query_timeout"]) + DRAIN_MARGIN)
     finally:
+        reloader.stop()
+        server.task_dispatcher.shutdown(timeout=5)
         state.close()
+
+
+def serve_until(server: Any, stopping: threading.Event, tick: float = 0.5) -> None:
+    """Run waitress's event loop until ``stopping`` is set (checked every ``tick`` seconds)."""
+    while not stopping.is_set():
+        wasyncore.loop(timeout=tick, map=server._map, use_poll=server.adj.asyncore_use_poll,
+                       count=1)
+
+
+def drain(server: Any, limit: float) -> None:
+    """Stop accepting; keep the loop running until every request in flight is answered and its
+    bytes are sent (or ``limit`` seconds pass)."""
+    server.accepting = False
+    wasyncore.dispatcher.close(server)  # the listening socket closes: new connections refused
+    deadline = time.monotonic() + limit
+    while _busy(server) and time.monotonic() < deadline:
+        wasyncore.loop(timeout=0.1, map=server._map, use_poll=server.adj.asyncore_use_poll,
+                       count=1)
+    if _busy(server):
+        log.warning("stopping with requests still in flight after %g s", limit)
+
+
+def _busy(server: Any) -> bool:
+    dispatcher = server.task_dispatcher
+    with dispatcher.lock:
+        queued, active = len(dispatcher.queue), dispatcher.active_count
+    if queued or active:
+        return True
+    channels = [c for c in server._map.values() if hasattr(c, "total_outbufs_len")]
+    return any(c.total_outbufs_len or c.requests for c in channels)
