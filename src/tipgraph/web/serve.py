@@ -8,34 +8,61 @@ accepting connections, lets the requests in flight finish and their answers leav
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
 import time
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 import click
 from flask import Flask
 from waitress import create_server, wasyncore
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
 
 from tipgraph.query.workers import WorkerPool
-from tipgraph.web.app import EXTENSION, create_app
+from tipgraph.web.app import EXTENSION, SECURITY_HEADERS, create_app
 from tipgraph.web.reload import Reloader
 
 log = logging.getLogger(__name__)
 DRAIN_MARGIN = 10.0  # seconds beyond query_timeout that answers in flight may take to leave
 
 
+class _JsonErrorTask(ErrorTask):
+    """What waitress answers itself (a request it cannot parse, headers or a body far over the
+    limit, a transfer coding it does not know), in the one error shape: JSON, 4xx."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        status = error.code if 400 <= error.code < 500 else 400  # 501 for a transfer coding
+        message = f"{error.reason}: {error.body}".rstrip(": ")
+        body = (json.dumps({"error": message, "status": status}) + "\n").encode("utf-8")
+        self.status = f"{status} {HTTPStatus(status).phrase}"
+        self.response_headers.extend([("Content-Type", "application/json"),
+                                      *SECURITY_HEADERS.items()])
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    error_task_class = _JsonErrorTask
+
+
 def make_server(app: Flask, settings: Mapping[str, Any]) -> Any:
     """The waitress server for an app. Requests up to max_request_bytes (in the body, or in
     the URL of a GET) reach the app, which answers 413 past the limit in the JSON error shape;
-    waitress itself refuses (413 or 431, plain text) what is far larger."""
+    waitress itself refuses what is far larger (413 or 431, also in the JSON error shape)."""
     limit = int(settings["max_request_bytes"])
-    return create_server(app, host=settings["host"], port=settings["port"],
-                         threads=settings["threads"], ident="tipgraph",
-                         max_request_body_size=limit + 65536,
-                         max_request_header_size=limit + 65536)
+    server = create_server(app, host=settings["host"], port=settings["port"],
+                           threads=settings["threads"], ident="tipgraph",
+                           max_request_body_size=limit + 65536,
+                           max_request_header_size=limit + 65536)
+    server.channel_class = _Channel
+    return server
 
 
 def run_server(settings: Mapping[str, Any]) -> None:
