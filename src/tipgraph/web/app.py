@@ -16,6 +16,7 @@ from flask import (
     g,
     has_request_context,
     jsonify,
+    redirect,
     render_template,
     request,
 )
@@ -23,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 
 from tipgraph import __version__
 from tipgraph.config import load_config
-from tipgraph.errors import QueryError, TipgraphError
+from tipgraph.errors import LimitExceeded, QueryError, TipgraphError
 from tipgraph.model.build import KnowledgeGraph, build
 from tipgraph.model.queries import ExampleQuery, example_queries
 from tipgraph.query.service import QueryService
@@ -169,9 +170,13 @@ def create_app(config: Mapping[str, Any] | None = None,
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tipgraph.web import dumps, graph, health, pages, sparql
+    from tipgraph.web import dumps, graph, health, openapi, pages, sparql
 
+    app.add_url_rule("/", "home", lambda: redirect("/id/"))  # the site's links go to "/"
+    app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(
+        "/static/favicon.svg", code=301))  # for clients that ask without reading the page
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(openapi.blueprint)
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(dumps.blueprint)
@@ -245,6 +250,13 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(QueryError)
     def query_error(error: QueryError) -> Response:
         return error_response(error.status, str(error))
+
+    @app.errorhandler(LimitExceeded)
+    def limit_error(error: LimitExceeded) -> Response:
+        response = error_response(error.status, str(error))
+        if error.retry_after:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(TipgraphError)
     def domain_error(error: TipgraphError) -> Response:

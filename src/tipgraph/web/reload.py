@@ -189,6 +189,9 @@ class Reloader:
             return None
         if self.validate:
             self._check(kg)
+        from tipgraph.web.publishing import publishing_for
+
+        publishing_for(kg).warm()  # dumps, description, labels: not on a request's time
         new = Generation(kg, self.settings)
         try:
             self._start(new)

@@ -25,6 +25,7 @@ from waitress.task import ErrorTask
 
 from tipgraph.query.workers import WorkerPool
 from tipgraph.web.app import EXTENSION, SECURITY_HEADERS, create_app
+from tipgraph.web.publishing import publishing_for
 from tipgraph.web.reload import Reloader
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ def run_server(settings: Mapping[str, Any]) -> None:
     app = create_app(dict(settings))
     state = app.extensions[EXTENSION]
     state.queries.start()  # the query workers start now, not on the first query
+    threading.Thread(target=publishing_for(state.kg).warm, daemon=True,
+                     name="tipgraph-warm").start()  # dumps and pages, before anyone asks
     reloader = Reloader(state, settings)
     if settings.get("watch"):
         reloader.watch()
