@@ -128,20 +128,26 @@ def query(ctx: click.Context, sparql: str, fmt: str) -> None:
 @click.option("--query-workers", type=int, help="Worker processes answering queries (default 2).")
 @click.option("--fast-build/--no-fast-build", default=None,
               help="Build the graph on the pyoxigraph path (default: the fast_build setting).")
+@click.option("--watch", is_flag=True, default=None,
+              help="Reload the data when a file in data/, ontology/ or shapes/ changes.")
 @click.pass_context
 @handle_errors
 def serve(ctx: click.Context, host: str | None, port: int | None, store: str | None,
           endpoint: str | None, query_timeout: float | None, query_workers: int | None,
-          fast_build: bool | None) -> None:
+          fast_build: bool | None, watch: bool | None) -> None:
     """Serve the SPARQL endpoint, linked-data pages and graph explorer.
+
+    SIGHUP (or a file change with --watch) reloads the data: the new build is validated first
+    and served only if it is good; otherwise the last good build stays and the log says why.
+    SIGTERM stops it after the requests in flight are answered.
 
     Every setting (see `tipgraph settings`) can also come from TIPGRAPH_<NAME> or --config.
     """
     from tipgraph.web.serve import run_server
 
     run_server(_config(ctx, host=host, port=port, store=store, endpoint=endpoint,
-                       query_timeout=query_timeout,
-                       query_workers=query_workers, fast_build=fast_build))
+                       query_timeout=query_timeout, query_workers=query_workers,
+                       fast_build=fast_build, watch=watch))
 
 
 @main.command()

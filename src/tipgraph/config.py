@@ -64,15 +64,25 @@ SETTINGS: tuple[Setting, ...] = (
             "version (off: refuse to start instead).", _bool),
     Setting("host", "127.0.0.1", "Address `tipgraph serve` binds to."),
     Setting("port", 5000, "Port `tipgraph serve` listens on (0 picks a free one).", int),
-    Setting("threads", 8, "Request-handling threads of the WSGI server.", int),
-    Setting("query_workers", 2, "Worker processes that run SPARQL queries.", int),
-    Setting("query_timeout", 30.0, "Seconds a query may run before it is stopped.", float),
+    Setting("threads", 8, "Request-handling threads of the WSGI server: requests handled at "
+            "once (more wait in the connection queue).", int),
+    Setting("query_workers", 2, "Worker processes that run SPARQL queries: queries answered at "
+            "once; others wait for a free worker (503 if none frees up within query_timeout).",
+            int),
+    Setting("query_timeout", 30.0, "Seconds a query may run before its worker is killed (504).",
+            float),
     Setting("result_cache_bytes", 64_000_000, "Memory for cached query answers, keyed on the "
             "data version, the query, its dataset, the format (0: no cache).", int),
-    Setting("max_result_rows", 100_000, "Most rows (or triples) a query may return.", int),
-    Setting("max_request_bytes", 1_000_000, "Largest request body or query accepted.", int),
-    Setting("allow_update", False, "Accept SPARQL Update requests (never by default).", _bool),
-    Setting("rate_limit", 0, "Requests per minute per client address (0: no limit).", int),
+    Setting("max_result_rows", 100_000, "Most rows (or triples) a query may return (400 past "
+            "it: add a LIMIT).", int),
+    Setting("max_request_bytes", 1_000_000, "Largest request body, query string or header "
+            "accepted (413 past it).", int),
+    Setting("rate_limit", 0, "Requests per minute per client address, answered 429 with "
+            "Retry-After past it (0: no limit; /health is never limited).", int),
+    Setting("watch", False, "`tipgraph serve` polls data/, ontology/ and shapes/ and reloads "
+            "when a file changes (SIGHUP reloads in any case).", _bool),
+    Setting("watch_interval", 2.0, "Seconds between two polls of the files when watching.",
+            float),
     Setting("log_level", "INFO", "Logging level of the server."),
 )
 
@@ -80,11 +90,25 @@ _BY_NAME = {setting.name: setting for setting in SETTINGS}
 
 
 def settings_doc() -> str:
-    """A Markdown table of the settings, for the README and `tipgraph config`."""
+    """A Markdown table of the settings, for the README and `tipgraph settings`."""
     rows = ["| setting | environment | default | meaning |", "|---|---|---|---|"]
     for s in SETTINGS:
-        rows.append(f"| `{s.name}` | `TIPGRAPH_{s.name.upper()}` | `{s.default}` | {s.help} |")
+        default = "(none)" if s.default is None else f"`{s.default}`"
+        rows.append(f"| `{s.name}` | `TIPGRAPH_{s.name.upper()}` | {default} | {s.help} |")
     return "\n".join(rows)
+
+
+README_BEGIN = "<!-- settings:begin -->"
+README_END = "<!-- settings:end -->"
+
+
+def readme_with_settings(readme: str) -> str:
+    """The README's text with the settings table (settings_doc) between its two markers."""
+    head, found, rest = readme.partition(README_BEGIN)
+    _, found_end, tail = rest.partition(README_END)
+    if not found or not found_end:
+        raise ConfigError(f"the README lacks the {README_BEGIN} ... {README_END} markers")
+    return f"{head}{README_BEGIN}\n{settings_doc()}\n{README_END}{tail}"
 
 
 def _coerce(setting: Setting, value: Any, origin: str) -> Any:

@@ -48,3 +48,12 @@ class QueryError(TipgraphError):
 
 class ExportError(TipgraphError):
     """An export cannot be written (unknown format, unwritable target)."""
+
+
+class LimitExceeded(TipgraphError):
+    """A request would need more than a limit allows: 503 (busy, try again) or 504 (too long)."""
+
+    def __init__(self, message: str, status: int = 504, retry_after: int | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -322,6 +323,16 @@ def validate(
     derived rdf:type triples (not derived relations), so that one wrong triple is one finding.
     """
     kg = kg or build(config, data_paths)
+    with _ONE_AT_A_TIME:  # rdflib's SPARQL parser (used by pyshacl) is not thread-safe
+        return _validate(kg, shapes)
+
+
+# Two validations at once in one process (the entity pages' report and a reload's) broke
+# pyshacl's SPARQL constraints ("Param.postParse2() missing 1 required positional argument").
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def _validate(kg: KnowledgeGraph, shapes: Graph | None) -> ValidationReport:
     shapes_graph = shapes if shapes is not None else kg.shapes
     if len(shapes_graph) == 0:
         raise ShapesError("no SHACL shapes were loaded: shapes/ is empty or missing")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # networkx is slow to import: it is imported by the functions using it
     import networkx as nx
 
-from tipgraph.errors import ExportError
+from tipgraph.errors import ExportError, LimitExceeded
 from tipgraph.publish.formats import GRAPH_FORMATS, GraphFormat, graph_format
 from tipgraph.publish.graphviews import FAMILY_STYLE, KIND_BY_NAME, GraphView, Node
 
@@ -213,8 +213,8 @@ def render(view: GraphView, fmt: str = "svg", engine: str = "fdp", title: str = 
                 input=dot.encode("utf-8"), capture_output=True, timeout=GRAPHVIZ_TIMEOUT,
                 check=False)
         except subprocess.TimeoutExpired:
-            raise ExportError(f"Graphviz took longer than {GRAPHVIZ_TIMEOUT} s to lay the graph "
-                              "out; draw a smaller view (filter by region or kind)") from None
+            raise LimitExceeded(f"Graphviz took longer than {GRAPHVIZ_TIMEOUT} s to lay the graph "
+                                "out; draw a smaller view (filter by region or kind)") from None
         if completed.returncode >= 0:
             break
     if completed.returncode != 0:

@@ -20,6 +20,7 @@ from tipgraph.errors import QueryError
 from tipgraph.model.namespaces import PREFIXES
 
 READ_ONLY = "updates are not accepted: this endpoint is read-only"
+MAX_NESTING = 64  # brackets ( { [ inside one another; real queries stay under 15
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD",
                              "MOVE", "COPY", "WITH"})
@@ -81,6 +82,22 @@ def _resolve(kind: str, text: str, prefixes: Mapping[str, str], base: str | None
     return None
 
 
+def _check_nesting(toks: list[tuple[str, str]]) -> None:
+    """Refuse brackets nested deeper than MAX_NESTING: engines parse them recursively, and a few
+    thousand levels overflow pyoxigraph's stack (the process dies) or rdflib's recursion."""
+    depth = 0
+    for kind, text in toks:
+        if kind != "other":
+            continue
+        if text in "({[":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise QueryError(f"the query nests brackets more than {MAX_NESTING} levels "
+                                 "deep: simplify it")
+        elif text in ")}]":
+            depth -= 1
+
+
 def _scan(sparql: str, base: str | None) -> tuple[str | None, list[str], list[str]]:
     """The query form and its FROM / FROM NAMED graphs; refuses updates and SERVICE."""
     prefixes = dict(PREFIXES)
@@ -88,6 +105,7 @@ def _scan(sparql: str, base: str | None) -> tuple[str | None, list[str], list[st
     defaults: list[str] = []
     named: list[str] = []
     toks = tokens(sparql)
+    _check_nesting(toks)
     for i, (kind, text) in enumerate(toks):
         if kind != "word":
             continue

@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -75,6 +76,8 @@ def leave_network() -> bool:
 
 def _serve(conn: Connection, spec: StoreSpec) -> None:
     """A worker's life: leave the network, open the store, answer jobs until told to stop."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload signal sent to the whole group
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # or Ctrl-C: the server decides, not us
     isolated = leave_network()
     try:
         store = spec.open()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from tipgraph import __version__
-from tipgraph.web.app import state
+from tipgraph.web.app import EXTENSION, state
 
 blueprint = Blueprint("health", __name__)
 
@@ -19,6 +19,15 @@ def health():
     ready = workers is None or workers["ready"] > 0
     response = jsonify({"status": "ok" if ready else "starting", "version": __version__,
                         "data_version": kg.version[:16], "triples": len(kg.dataset),
-                        "query": query})
+                        "query": query, "reload": _reload_status()})
     response.status_code = 200 if ready else 503
     return response
+
+
+def _reload_status() -> dict | None:
+    """Reloads done and refused, and the last one's outcome (None when reloading is off)."""
+    app_state = current_app.extensions[EXTENSION]
+    reloader = getattr(app_state, "reloader", None)
+    if reloader is None:
+        return None
+    return {"generations": app_state.generations, **reloader.status.to_json()}

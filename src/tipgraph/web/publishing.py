@@ -63,6 +63,25 @@ class Publishing:
             self._validation.join(wait)
         return self._findings
 
+    def warm(self) -> Publishing:
+        """Compute now what the first request of each kind would otherwise wait for (the
+        dumps in every format and their checksums, the dataset description, labels, the
+        ontology documentation): the server calls it at start and before a reload's swap."""
+        _ = (self.labels, self.void, self.context, self.ontology_doc, self.class_counts)
+        return self
+
+    def adopt_findings(self, findings: list[Finding]) -> None:
+        """Use a validation report already computed for this graph (a reload validates before
+        it swaps the graph in) instead of validating again."""
+        by_focus: dict[str, list[Finding]] = defaultdict(list)
+        for finding in findings:
+            by_focus[finding.focus].append(finding)
+        with self._lock:
+            if self._validation is None:
+                self._findings = dict(by_focus)
+                self._validation = threading.Thread(target=lambda: None)  # nothing left to do
+                self._validation.start()
+
     def _validate(self) -> None:
         from tipgraph.model.validate import validate
 
