@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 _SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
 _EMPTY = ox.NamedNode("urn:tipgraph:empty-graph")  # stands for "no graph" in a dataset
+_UNION = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 def to_rdflib(term: object) -> Node | None:
@@ -70,15 +71,20 @@ class OxigraphStore(Store):
         try:
             dump = work.with_suffix(".nq")
             kg.write_nquads(dump)
+            if kg.oxigraph is not None:  # the union (default graph) goes in the same bulk load
+                union = kg.oxigraph.query(_UNION)
+                with dump.open("ab") as out:
+                    union.serialize(out, format=ox.RdfFormat.N_TRIPLES)
+                del union
             store = ox.Store(str(work))
             store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
             dump.unlink()
-            union = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-            store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-                              for t in union)
+            if kg.oxigraph is None:
+                store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                                  for t in store.query(_UNION))
             store.flush()
-            size = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-            del store, union
+            size = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))[0].value)
+            del store
             (work / "tipgraph-size").write_text(str(size))
             try:
                 work.rename(directory)

@@ -228,7 +228,7 @@ def service_description(endpoint: str) -> Graph:
     default = BNode()
     sd.add((dataset, SD.defaultGraph, default))
     sd.add((default, RDF.type, SD.Graph))
-    sd.add((default, VOID.triples, Literal(len(kg.dataset), datatype=XSD.integer)))
+    sd.add((default, VOID.triples, Literal(kg.triples, datatype=XSD.integer)))
     for name in sorted(state().queries.local_graphs):
         named, graph = BNode(), BNode()
         sd.add((dataset, SD.namedGraph, named))
