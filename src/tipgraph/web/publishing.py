@@ -33,14 +33,19 @@ class Publishing:
         self.kg = kg
         self._lock = threading.RLock()
         self._cache: dict[Any, Any] = {}
+        self._key_locks: dict[Any, threading.Lock] = {}
         self._validation: threading.Thread | None = None
         self._findings: dict[str, list[Finding]] | None = None
         self.validation_failed = False
 
     def _once(self, key: Any, compute: Callable[[], T]) -> T:
+        """Compute a value once. One lock per key: a thread computing one dump (seconds) does
+        not hold up a request that needs another value."""
         if key in self._cache:
             return self._cache[key]
         with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
             if key not in self._cache:
                 self._cache[key] = compute()
             return self._cache[key]
@@ -67,7 +72,7 @@ class Publishing:
         """Compute now what the first request of each kind would otherwise wait for (the
         dumps in every format and their checksums, the dataset description, labels, the
         ontology documentation): the server calls it at start and before a reload's swap."""
-        _ = (self.labels, self.void, self.context, self.ontology_doc, self.class_counts)
+        _ = (self.labels, self.context, self.class_counts, self.ontology_doc, self.void)
         return self
 
     def adopt_findings(self, findings: list[Finding]) -> None:
