@@ -38,6 +38,7 @@ from dataclasses import dataclass  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
 from tipgraph.web.serve import make_server  # noqa: E402
+from waitress import wasyncore  # noqa: E402
 
 
 @dataclass
@@ -81,10 +82,12 @@ def running_server(app):
         wait_until_ready(base)
         yield base
     finally:
-        server.task_dispatcher.shutdown()
-        server.close()
-        app.extensions["tipgraph"].close()
+        # Close the sockets in the loop thread itself (waitress's trigger runs the thunk there):
+        # closing them from this thread races the loop's select() into EBADF.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(10)
+        server.task_dispatcher.shutdown()
+        app.extensions["tipgraph"].close()
 
 
 def wait_until_ready(base: str, deadline: float = 120.0) -> None:
