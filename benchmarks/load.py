@@ -64,9 +64,11 @@ def serve(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     deadline = time.monotonic() + 300
     while True:  # readiness: the dataset description answers once every dump is computed
         try:
-            status, _, _ = request(http.client.HTTPConnection(*hostport(base), timeout=600),
-                                   "/.well-known/void")
-            if status == 200:
+            connection = http.client.HTTPConnection(*hostport(base), timeout=600)
+            status, _, _ = request(connection, "/.well-known/void")
+            _, _, body = request(connection, "/health")
+            workers = json.loads(body)["query"]["workers"]
+            if status == 200 and workers["ready"] == workers["size"]:  # every worker is up
                 return process, base
         except OSError:
             pass
