@@ -130,6 +130,7 @@ class Traffic:
             thread.join(60)
 
 
+@pytest.mark.soak
 def test_sighup_reloads_without_dropping_requests_and_keeps_the_last_good_build(root, config):
     server = Server(root, config["cache_dir"])
     try:
@@ -160,6 +161,7 @@ def test_sighup_reloads_without_dropping_requests_and_keeps_the_last_good_build(
         server.stop()
 
 
+@pytest.mark.soak
 def test_watch_reloads_on_change_and_refuses_violations(root, config):
     server = Server(root, config["cache_dir"], "--watch")
     try:

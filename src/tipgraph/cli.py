@@ -120,8 +120,10 @@ def query(ctx: click.Context, sparql: str, fmt: str) -> None:
 @main.command()
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default 5000; 0 picks a free one).")
-@click.option("--store", type=click.Choice(["oxigraph", "memory"]),
-              help="Query engine (default oxigraph; memory is rdflib's).")
+@click.option("--store", type=click.Choice(["oxigraph", "memory", "sparql"]),
+              help="Query engine (default oxigraph; memory is rdflib's; sparql is a remote "
+                   "SPARQL 1.1 store at --endpoint, which tipgraph pushes its data to).")
+@click.option("--endpoint", help="The remote store's SPARQL query URL (with --store sparql).")
 @click.option("--query-timeout", type=float, help="Seconds a query may run (default 30).")
 @click.option("--query-workers", type=int, help="Worker processes answering queries (default 2).")
 @click.option("--fast-build/--no-fast-build", default=None,
@@ -131,7 +133,7 @@ def query(ctx: click.Context, sparql: str, fmt: str) -> None:
 @click.pass_context
 @handle_errors
 def serve(ctx: click.Context, host: str | None, port: int | None, store: str | None,
-          query_timeout: float | None, query_workers: int | None,
+          endpoint: str | None, query_timeout: float | None, query_workers: int | None,
           fast_build: bool | None, watch: bool | None) -> None:
     """Serve the SPARQL endpoint, linked-data pages and graph explorer.
 
@@ -143,8 +145,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, store: str | N
     """
     from tipgraph.web.serve import run_server
 
-    run_server(_config(ctx, host=host, port=port, store=store, query_timeout=query_timeout,
-                       query_workers=query_workers, fast_build=fast_build, watch=watch))
+    run_server(_config(ctx, host=host, port=port, store=store, endpoint=endpoint,
+                       query_timeout=query_timeout, query_workers=query_workers,
+                       fast_build=fast_build, watch=watch))
 
 
 @main.command()

@@ -53,6 +53,15 @@ SETTINGS: tuple[Setting, ...] = (
             "at a million triples); off: parse and reason with rdflib only (slower, same "
             "graph).", _bool),
     Setting("endpoint", "", "URL of the remote SPARQL endpoint when store = sparql."),
+    Setting("remote_graph_store", "", "Graph Store HTTP Protocol URL of the remote store (the "
+            "data is pushed there first; empty: SPARQL Update only)."),
+    Setting("remote_update", "", "SPARQL Update URL of the remote store (default: endpoint)."),
+    Setting("remote_user", "", "User name for pushing to the remote store (none: anonymous)."),
+    Setting("remote_password", "", "Password for pushing to the remote store (use the "
+            "environment variable, not a file)."),
+    Setting("remote_auth", "digest", "HTTP authentication of the push: digest or basic."),
+    Setting("remote_push", True, "Push the data when the remote store does not hold this data "
+            "version (off: refuse to start instead).", _bool),
     Setting("host", "127.0.0.1", "Address `tipgraph serve` binds to."),
     Setting("port", 5000, "Port `tipgraph serve` listens on (0 picks a free one).", int),
     Setting("threads", 16, "Request-handling threads of the WSGI server: requests handled at "
@@ -63,6 +72,8 @@ SETTINGS: tuple[Setting, ...] = (
             int),
     Setting("query_timeout", 30.0, "Seconds a query may run before its worker is killed (504).",
             float),
+    Setting("result_cache_bytes", 64_000_000, "Memory for cached query answers, keyed on the "
+            "data version, the query, its dataset, the format (0: no cache).", int),
     Setting("max_result_rows", 100_000, "Most rows (or triples) a query may return (400 past "
             "it: add a LIMIT).", int),
     Setting("max_request_bytes", 1_000_000, "Largest request body, query string or header "

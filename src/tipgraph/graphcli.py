@@ -37,7 +37,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--instruments/--no-instruments", default=None,
                      help="Add or remove the instruments."),
         click.option("--default-view", is_flag=True, help="Start from the page's first view "
-                     "(organisations, no instruments) instead of everything."),
+                     "(organisations with a link, no instruments) instead of everything."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -56,7 +56,8 @@ def _filter(filters: Mapping[str, Any]):
     flt = GraphFilter.from_params(params)
     if filters.get("default_view") and not flt.kinds:
         from dataclasses import replace
-        flt = replace(flt, kinds=default_filter().kinds)
+        default = default_filter()
+        flt = replace(flt, kinds=default.kinds, unlinked=default.unlinked)
     return flt
 
 

@@ -111,8 +111,14 @@ def _is_dark(color: str) -> bool:
     return 0.299 * rgb["r"] + 0.587 * rgb["g"] + 0.114 * rgb["b"] < 150
 
 
-def to_dot(view: GraphView, title: str = "") -> str:
-    """Graphviz DOT: clusters for organisations that contain bodies, styled by kind."""
+EDGE_LABELS_UPTO = 40   # a view with more links shows their names as tooltips only
+
+
+def to_dot(view: GraphView, title: str = "", regions: bool = True) -> str:
+    """Graphviz DOT: a cluster per region of the view (as the page draws it), inside it a
+    cluster for each organisation that contains bodies; nodes styled by kind, links by family.
+    ``regions=False`` leaves the region clusters out.
+    """
     degree = view.degree()
     children: dict[str, list[Node]] = defaultdict(list)
     for node in view.nodes:
@@ -121,30 +127,33 @@ def to_dot(view: GraphView, title: str = "") -> str:
     by_id = {node.id: node for node in view.nodes}
     lines = [
         "digraph tipgraph {",
-        f"  graph [{_attrs({'label': title, 'labelloc': 't', 'fontname': 'Helvetica', 'fontsize': 18, 'overlap': 'false', 'splines': 'true', 'outputorder': 'edgesfirst', 'K': 1.1, 'bgcolor': 'white', 'pad': 0.3})}];",  # noqa: E501
-        f"  node [{_attrs({'style': 'filled', 'fontname': 'Helvetica', 'fontsize': 10, 'penwidth': 0.8, 'color': '#ffffff'})}];",  # noqa: E501
-        f"  edge [{_attrs({'fontname': 'Helvetica', 'fontsize': 7, 'arrowsize': 0.6, 'penwidth': 1.0})}];",  # noqa: E501
+        f"  graph [{_attrs({'label': title, 'labelloc': 't', 'fontname': 'Helvetica', 'fontsize': 26, 'overlap': 'false', 'splines': 'true', 'outputorder': 'edgesfirst', 'K': 0.35, 'sep': '+4', 'bgcolor': 'white', 'pad': 0.3, 'pack': 'true'})}];",  # noqa: E501
+        f"  node [{_attrs({'style': 'filled', 'fontname': 'Helvetica', 'fontsize': 12, 'penwidth': 0.8, 'color': '#ffffff', 'margin': '0.06,0.03'})}];",  # noqa: E501
+        f"  edge [{_attrs({'fontname': 'Helvetica', 'fontsize': 9, 'arrowsize': 0.7, 'penwidth': 1.2})}];",  # noqa: E501
     ]
+    edge_labels = sum(not view.is_contained(e) for e in view.edges) <= EDGE_LABELS_UPTO
 
     def node_line(node: Node, indent: str) -> str:
         kind = KIND_BY_NAME[node.kind]
         attributes = _node_attributes(view, node, degree[node.id])
         attributes.pop("label")
-        size = 0.25 + 0.06 * min(degree[node.id], 12)
+        size = 0.3 + 0.04 * min(degree[node.id], 12)
         style = {
-            "label": _wrap(node.short_label), "tooltip": node.label, "shape": kind.dot_shape,
-            "fillcolor": kind.color, "fontcolor": "#ffffff" if _is_dark(kind.color) else "#1d2433",
+            "label": _wrap(node.short_label, 18), "tooltip": node.label,
+            "shape": kind.dot_shape, "fillcolor": kind.color,
+            "fontcolor": "#ffffff" if _is_dark(kind.color) else "#1d2433",
             "width": round(size * 2.2, 2), "height": round(size, 2),
             "style": "filled,dashed" if node.id in view.past else "filled",
         }
         if kind.group == "mechanisms":
-            style["fontsize"] = 12
-            style["penwidth"] = 2
+            style.update({"label": _wrap(node.short_label, 24), "fontsize": 16,
+                          "fontname": "Helvetica-Bold", "style": "filled,rounded",
+                          "penwidth": 2})
         return f"{indent}{_quote(node.id)} [{_attrs({**style, **attributes})}];"
 
     def cluster(node: Node, indent: str) -> list[str]:
         out = [f"{indent}subgraph {_quote('cluster_' + node.id)} {{",
-               f"{indent}  graph [{_attrs({'label': '', 'style': 'rounded,filled', 'fillcolor': '#eef3fa', 'color': '#b9c7dd'})}];",  # noqa: E501
+               f"{indent}  graph [{_attrs({'label': '', 'style': 'rounded,filled', 'fillcolor': '#eef3fa', 'color': '#b9c7dd', 'margin': 6})}];",  # noqa: E501
                node_line(node, indent + "  ")]
         for child in sorted(children[node.id], key=lambda n: n.id):
             out += (cluster(child, indent + "  ") if child.id in children
@@ -152,18 +161,32 @@ def to_dot(view: GraphView, title: str = "") -> str:
         out.append(f"{indent}}}")
         return out
 
+    by_region: dict[str, list[Node]] = defaultdict(list)
     for node in view.nodes:
-        if node.id in view.parents:
-            continue
-        lines += cluster(node, "  ") if node.id in children else [node_line(node, "  ")]
+        if node.id not in view.parents:
+            by_region[view.clusters.get(node.id, "") if regions else ""].append(node)
+    for region in sorted(by_region, key=lambda r: (-len(by_region[r]), r)):
+        indent = "  "
+        if region and len(by_region) > 1:
+            label = view.full.labels.get(region, region)
+            lines += [f"  subgraph {_quote('cluster_region_' + region)} {{",
+                      f"    graph [{_attrs({'label': label, 'labeljust': 'l', 'fontsize': 20, 'fontname': 'Helvetica-Bold', 'fontcolor': '#1d2433', 'style': 'rounded', 'color': '#c3ccda', 'penwidth': 1.5, 'margin': 10})}];"]  # noqa: E501
+            indent = "    "
+        for node in by_region[region]:
+            lines += (cluster(node, indent) if node.id in children
+                      else [node_line(node, indent)])
+        if indent != "  ":
+            lines.append("  }")
     for edge in view.edges:
         if view.is_contained(edge) and edge.source in by_id:
             continue
         relation = view.full.relations[edge.relation]
         style = FAMILY_STYLE[relation.family]
-        attributes = {"label": relation.label, "relation": edge.relation, "iri": relation.iri,
-                      "color": style["color"], "fontcolor": style["color"],
+        attributes = {"tooltip": relation.label, "relation": edge.relation,
+                      "iri": relation.iri, "color": style["color"], "fontcolor": style["color"],
                       "style": style["line"]}
+        if edge_labels:
+            attributes["label"] = relation.label
         if relation.symmetric:
             attributes["dir"] = "none"
         lines.append(f"  {_quote(edge.source)} -> {_quote(edge.target)} [{_attrs(attributes)}];")
@@ -179,13 +202,21 @@ def render(view: GraphView, fmt: str = "svg", engine: str = "fdp", title: str = 
     if executable is None:
         raise ExportError("drawing the graph needs Graphviz, which is not installed: install it "
                           "(for example `apt-get install graphviz`) and try again")
-    try:
-        completed = subprocess.run(  # noqa: S603 - fixed arguments, our own DOT on stdin
-            [executable, f"-K{engine}", f"-T{fmt}"], input=to_dot(view, title).encode("utf-8"),
-            capture_output=True, timeout=GRAPHVIZ_TIMEOUT, check=False)
-    except subprocess.TimeoutExpired:
-        raise LimitExceeded(f"Graphviz took longer than {GRAPHVIZ_TIMEOUT} s to lay the graph "
-                            "out; draw a smaller view (filter by region or kind)") from None
+    # fdp sometimes crashes (a segmentation fault, at random) on clusters nested three deep, as
+    # the region clusters make them: try other seeds, then draw without the region clusters.
+    attempts = [(to_dot(view, title), seed) for seed in (1, 2, 3, 4)]
+    attempts.append((to_dot(view, title, regions=False), 1))
+    for dot, seed in attempts:
+        try:
+            completed = subprocess.run(  # noqa: S603 - fixed arguments, our own DOT on stdin
+                [executable, f"-K{engine}", f"-Gstart={seed}", f"-T{fmt}"],
+                input=dot.encode("utf-8"), capture_output=True, timeout=GRAPHVIZ_TIMEOUT,
+                check=False)
+        except subprocess.TimeoutExpired:
+            raise LimitExceeded(f"Graphviz took longer than {GRAPHVIZ_TIMEOUT} s to lay the graph "
+                                "out; draw a smaller view (filter by region or kind)") from None
+        if completed.returncode >= 0:
+            break
     if completed.returncode != 0:
         detail = completed.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ExportError(f"Graphviz failed: {detail[-1] if detail else 'no message'}")

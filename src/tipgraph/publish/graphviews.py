@@ -19,19 +19,20 @@ instruments, focus) and returns a ``GraphView``; ``GraphView.to_cytoscape()`` is
 from __future__ import annotations
 
 import threading
-from collections import defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from tipgraph.errors import TipgraphError
 from tipgraph.model.build import KnowledgeGraph
 from tipgraph.model.namespaces import PAGE, TIP
+from tipgraph.store.oxigraph import to_rdflib
 
 
 class GraphFilterError(TipgraphError):
@@ -51,21 +52,27 @@ class Kind:
     color: str
     shape: str       # Cytoscape node shape
     dot_shape: str   # Graphviz node shape
+    short: str = ""  # legend text where space is short (defaults to label)
+
+    @property
+    def legend(self) -> str:
+        return self.short or self.label
 
 
 KINDS: tuple[Kind, ...] = (
     Kind("mechanism", "mechanism", TIP.Mechanism, "mechanisms", "#1f4e9c", "round-rectangle",
          "box"),
     Kind("process", "intergovernmental process", TIP.IntergovernmentalProcess, "mechanisms",
-         "#2a7f9e", "round-rectangle", "box"),
-    Kind("body", "body of a mechanism", TIP.Body, "bodies", "#5b9bd5", "ellipse", "ellipse"),
-    Kind("post", "post", TIP.Post, "bodies", "#8e6bbf", "diamond", "diamond"),
+         "#2a7f9e", "round-rectangle", "box", "process"),
+    Kind("body", "body of a mechanism", TIP.Body, "bodies", "#5b9bd5", "ellipse", "ellipse",
+         "body"),
+    Kind("post", "post", TIP.Post, "bodies", "#8e6bbf", "diamond", "box"),
     Kind("igo", "intergovernmental organisation", TIP.IntergovernmentalOrganisation, "partners",
-         "#e07b24", "ellipse", "ellipse"),
+         "#e07b24", "ellipse", "ellipse", "IGO"),
     Kind("ngo", "non-governmental organisation", TIP.NonGovernmentalOrganisation, "partners",
-         "#2e9d5b", "ellipse", "ellipse"),
+         "#2e9d5b", "ellipse", "ellipse", "NGO"),
     Kind("research", "research or training institution", TIP.ResearchInstitution, "partners",
-         "#a0832c", "ellipse", "ellipse"),
+         "#a0832c", "ellipse", "ellipse", "research, training"),
     Kind("government", "government body", TIP.GovernmentBody, "partners", "#b24a3b", "ellipse",
          "ellipse"),
     Kind("private", "private sector", TIP.PrivateSectorActor, "partners", "#7a7f8c", "ellipse",
@@ -90,8 +97,13 @@ GROUPS = ("mechanisms", "bodies", "partners", "states", "instruments", "activiti
 INSTRUMENT_KINDS = frozenset(k.name for k in KINDS if k.group == "instruments")
 
 # The view a visitor sees first: the organisations and how they work together, no instruments,
-# no member states (which would hang dozens of leaves on every mechanism), no events.
+# no member states (which would hang dozens of leaves on every mechanism), no events; and no
+# partner or body that has no link in that view (it would float alone, far from its mechanism).
 DEFAULT_KINDS = frozenset({"mechanisms", "bodies", "partners"})  # kind groups
+
+# The region a node is drawn in when it has none of its own or works in several: the source's
+# "other (cross-regional)" group, where the OSCE and the Bali Process are.
+CROSS_REGIONAL = "other-cross-regional"
 
 # Relation families, for colour and line style. A relation not listed here is drawn as "other".
 RELATION_FAMILIES: dict[str, tuple[str, ...]] = {
@@ -100,20 +112,31 @@ RELATION_FAMILIES: dict[str, tuple[str, ...]] = {
     "support": ("supports", "funds", "facilitatedBy"),
     "partnership": ("partnerOf", "observerOf", "participatesIn", "chairedBy", "coChairedBy",
                     "ledBy", "coordinates", "organisedBy", "launches", "inFrameworkOf"),
-    "oversight": ("monitors", "mandates", "guidedBy", "appliesTo"),
+    "oversight": ("monitors", "mandates", "guidedBy"),
+    "scope": ("appliesTo", "openToRatificationBy", "notBindingOn", "optOutUnder"),
     "making": ("adopts", "establishes", "develops", "publishedBy", "proposedBy", "endorsedBy",
                "implements", "partyTo", "signatoryTo", "ratifiedBy", "adoptedAt", "presentedBy",
                "decidedBy", "respondent", "presentedAt", "launchedAt"),
-    "lineage": ("supersedes", "follows", "basedOn", "supplements", "amends", "refersTo"),
+    "lineage": ("supersedes", "follows", "basedOn", "adoptedThrough", "grewFrom", "supplements",
+                "amends", "refersTo"),
 }
+# "short" is the legend's text, "label" its tooltip and the panel's.
 FAMILY_STYLE: dict[str, dict[str, str]] = {
-    "structure": {"color": "#8593a8", "line": "solid", "label": "structure (unit of, member of…)"},
-    "support": {"color": "#2e9d5b", "line": "solid", "label": "support and funding"},
-    "partnership": {"color": "#e07b24", "line": "dashed", "label": "partnership, chairing"},
-    "oversight": {"color": "#7d3c98", "line": "dotted", "label": "monitoring, guidance"},
-    "making": {"color": "#1f4e9c", "line": "solid", "label": "adopts, establishes, develops"},
-    "lineage": {"color": "#c0392b", "line": "dashed", "label": "supersedes, follows, based on"},
-    "other": {"color": "#9aa3b5", "line": "solid", "label": "other relation"},
+    "structure": {"short": "structure", "label": "structure (unit of, member of…)",
+                  "color": "#8593a8", "line": "solid"},
+    "support": {"short": "support", "label": "support and funding",
+                "color": "#2e9d5b", "line": "solid"},
+    "partnership": {"short": "partnership", "label": "partnership, chairing",
+                    "color": "#e07b24", "line": "dashed"},
+    "oversight": {"short": "oversight", "label": "monitoring, mandate, guidance",
+                  "color": "#7d3c98", "line": "dotted"},
+    "scope": {"short": "applies to", "label": "whom it applies to, is open to or does not bind",
+              "color": "#138d90", "line": "dotted"},
+    "making": {"short": "adopts, establishes", "label": "adopts, establishes, develops",
+               "color": "#1f4e9c", "line": "solid"},
+    "lineage": {"short": "lineage", "label": "supersedes, based on, grew from",
+                "color": "#c0392b", "line": "dashed"},
+    "other": {"short": "other", "label": "other relation", "color": "#9aa3b5", "line": "solid"},
 }
 FAMILY_OF = {name: family for family, names in RELATION_FAMILIES.items() for name in names}
 
@@ -164,6 +187,12 @@ class Node:
 
     @property
     def short_label(self) -> str:
+        # A short name that begins the label ("Bali Process") beats an acronym that does not
+        # come from the label ("RCP", a term the source says it is sometimes referred to by).
+        if self.acronym and self.acronym[0].lower() != self.label[:1].lower():
+            for alt in sorted(self.alt_labels, key=len):
+                if self.label.startswith(alt + " ") and len(alt) < len(self.label):
+                    return alt
         if self.acronym and len(self.acronym) < len(self.label):
             return self.acronym
         return self.label
@@ -279,22 +308,10 @@ class _Sparql:
         self.store.load(graph.serialize(format="nt", encoding="utf-8"),
                         format=ox.RdfFormat.N_TRIPLES)
 
-    @staticmethod
-    def _term(term: Any) -> Any:
-        if term is None:
-            return None
-        if isinstance(term, ox.NamedNode):
-            return URIRef(term.value)
-        if isinstance(term, ox.BlankNode):
-            return BNode(term.value)
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-
     def query(self, sparql: str) -> list[SimpleNamespace]:
         result = self.store.query(sparql)
         names = [variable.value for variable in result.variables]
-        return [SimpleNamespace(**{name: self._term(row[name]) for name in names})
+        return [SimpleNamespace(**{name: to_rdflib(row[name]) for name in names})
                 for row in result]
 
 
@@ -350,9 +367,10 @@ def _english(values: list[Literal]) -> str:
     return ""
 
 
-def extract(kg: KnowledgeGraph) -> FullGraph:
-    """Read the whole relationship graph out of the knowledge graph by SPARQL."""
-    dataset = _Sparql(kg.union())
+def extract(kg: KnowledgeGraph, source: Any = None) -> FullGraph:
+    """Read the whole relationship graph out of the knowledge graph by SPARQL (or out of
+    ``source``, anything whose ``query(sparql)`` gives rows: a remote store)."""
+    dataset = source if source is not None else _Sparql(kg.union())
     base = str(kg.config.get("base_iri") or "")
     page_base = str(PAGE) if base == "" else str(PAGE).replace(
         "https://w3id.org/tipgraph/id/", base, 1)
@@ -471,26 +489,54 @@ def _propagate(nodes: Mapping[str, Node], edges: Iterable[Edge], attribute: str
                ) -> dict[str, set[str]]:
     """Own values, else those reached through the structure that a node belongs to.
 
-    Mechanisms, bodies, posts, instruments and activities belong to one place in the structure,
-    so they take the values of their neighbours, breadth first. Partners and states work with
-    many mechanisms: they take the union of their neighbours' values but pass nothing on, so that
-    IOM does not carry every region to every instrument it helped with.
+    A body or post takes the values of the organisation it is a unit of (GRETA is where the
+    Council of Europe is). Other mechanisms, bodies, posts, instruments and activities take the
+    values of their nearest neighbours that have some, breadth first: all of those at the same
+    distance, so the result does not depend on the order of the data; first through structure
+    and making (unit of, establishes, adopts...), then, for what is still without, through any
+    relation (an observer does not make a committee cross-regional). Partners and states work
+    with many mechanisms: they take the union of their neighbours' values but pass nothing on,
+    so that IOM does not carry every region to every instrument it helped with.
     """
     neighbours: dict[str, set[str]] = defaultdict(set)
+    strong: dict[str, set[str]] = defaultdict(set)
     for edge in edges:
         neighbours[edge.source].add(edge.target)
         neighbours[edge.target].add(edge.source)
+        if FAMILY_OF.get(edge.relation) in {"structure", "making"}:
+            strong[edge.source].add(edge.target)
+            strong[edge.target].add(edge.source)
     reach = {node_id: set(getattr(node, attribute)) for node_id, node in nodes.items()}
     hub_groups = {"partners", "states"}
     is_hub = {node_id: KIND_BY_NAME[node.kind].group in hub_groups
               for node_id, node in nodes.items()}
-    queue = deque(node_id for node_id, values in reach.items() if values and not is_hub[node_id])
-    while queue:
-        current = queue.popleft()
-        for other in neighbours[current]:
-            if not reach[other] and not is_hub[other]:
-                reach[other] = set(reach[current])
-                queue.append(other)
+
+    def root(node_id: str) -> str:
+        seen = {node_id}
+        while nodes[node_id].owner and nodes[node_id].owner not in seen:
+            node_id = nodes[node_id].owner
+            seen.add(node_id)
+        return node_id
+
+    roots = {node_id: root(node_id) for node_id in nodes}
+    for node_id, top in roots.items():
+        if not reach[node_id] and getattr(nodes[top], attribute):
+            reach[node_id] = set(getattr(nodes[top], attribute))
+    for links in (strong, neighbours):
+        frontier = {node_id for node_id, values in reach.items()
+                    if values and not is_hub[node_id]}
+        while frontier:
+            reached: dict[str, set[str]] = defaultdict(set)
+            for current in frontier:
+                for other in links[current]:
+                    if not reach[other] and not is_hub[other]:
+                        reached[other] |= reach[current]
+            for other, values in reached.items():
+                reach[other] = values
+            frontier = set(reached)
+    for node_id, top in roots.items():
+        if top != node_id and not getattr(nodes[node_id], attribute) and reach[top]:
+            reach[node_id] = set(reach[top])
     settled = {node_id: set(values) for node_id, values in reach.items()}
     for node_id in nodes:
         if is_hub[node_id] and not getattr(nodes[node_id], attribute):
@@ -515,17 +561,17 @@ def _one_hop(nodes: Mapping[str, Node], edges: Iterable[Edge], attribute: str
     return reach
 
 
-_CACHE: dict[tuple[str, str], FullGraph] = {}
+_CACHE: dict[tuple[str, str, str], FullGraph] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def full_graph(kg: KnowledgeGraph) -> FullGraph:
-    """The extracted graph of ``kg``, computed once per data version."""
-    key = (kg.version, str(kg.config.get("base_iri")))
+def full_graph(kg: KnowledgeGraph, source: Any = None) -> FullGraph:
+    """The extracted graph of ``kg``, computed once per data version (and source)."""
+    key = (kg.version, str(kg.config.get("base_iri")), type(source).__name__)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
         if cached is None:
-            cached = extract(kg)
+            cached = extract(kg, source)
             if len(_CACHE) >= 4:
                 _CACHE.pop(next(iter(_CACHE)))
             _CACHE[key] = cached
@@ -554,9 +600,11 @@ class GraphFilter:
     focus: str | None = None          # only this node and its neighbourhood
     depth: int = 1
     group: bool = True                # draw bodies inside the organisation they are a unit of
+    unlinked: bool = True             # False: leave out what has no link in the view (mechanisms
+                                      # and the focus stay)
 
     PARAMS = ("region", "kind", "relation", "theme", "year", "instruments", "focus", "depth",
-              "group")
+              "group", "unlinked")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> GraphFilter:
@@ -596,6 +644,7 @@ class GraphFilter:
             year=year_value, instruments=_flag(one("instruments"), "instruments"),
             focus=one("focus"), depth=depth_value,
             group=_flag(one("group"), "group") is not False,
+            unlinked=_flag(one("unlinked"), "unlinked") is not False,
         )
 
     def to_params(self) -> dict[str, str]:
@@ -614,12 +663,14 @@ class GraphFilter:
             params["depth"] = str(self.depth)
         if not self.group:
             params["group"] = "0"
+        if not self.unlinked:
+            params["unlinked"] = "0"
         return params
 
 
 def default_filter() -> GraphFilter:
-    """The first view of the page and of `tipgraph viz`: organisations, no instruments."""
-    return GraphFilter(kinds=DEFAULT_KINDS)
+    """The first view of the page and of `tipgraph viz`: linked organisations, no instruments."""
+    return GraphFilter(kinds=DEFAULT_KINDS, unlinked=False)
 
 
 def _flag(value: str | None, name: str) -> bool | None:
@@ -658,6 +709,7 @@ class GraphView:
     edges: list[Edge]
     parents: dict[str, str]   # child id -> compound parent id (when grouping)
     past: set[str]            # ended or replaced as of the filter's year
+    clusters: dict[str, str] = field(default_factory=dict)  # node id -> region it is drawn in
 
     def degree(self) -> dict[str, int]:
         degree = dict.fromkeys((n.id for n in self.nodes), 0)
@@ -685,7 +737,8 @@ class GraphView:
         optional = {"acronym": node.acronym, "altLabels": node.alt_labels,
                     "subtype": node.subtype, "status": node.status, "binding": node.binding,
                     "start": node.start, "end": node.end, "url": node.url,
-                    "owner": node.owner, "parent": self.parents.get(node.id)}
+                    "owner": node.owner, "parent": self.parents.get(node.id),
+                    "cluster": self.clusters.get(node.id)}
         data.update({k: v for k, v in optional.items() if v not in (None, "", [])})
         if node.id in self.past:
             data["past"] = True
@@ -729,8 +782,9 @@ class GraphView:
                        "allNodes": len(full.nodes), "allEdges": len(full.edges)},
             "filters": self.filter.to_params(),
             "defaults": default_filter().to_params(),
-            "kinds": [{"name": k.name, "label": k.label, "group": k.group, "color": k.color,
-                       "shape": k.shape, "count": kind_counts[k.name]} for k in KINDS],
+            "kinds": [{"name": k.name, "label": k.label, "short": k.legend, "group": k.group,
+                       "color": k.color, "shape": k.shape, "count": kind_counts[k.name]}
+                      for k in KINDS],
             "relations": sorted(
                 ({"name": name, "label": full.relations[name].label,
                   "family": full.relations[name].family, "count": count}
@@ -800,6 +854,10 @@ def build_view(full: FullGraph, flt: GraphFilter) -> GraphView:
     if flt.focus is not None:
         kept = _neighbourhood(flt.focus, edges, flt.depth) & kept | {flt.focus}
         edges = [e for e in edges if e.source in kept and e.target in kept]
+    if not flt.unlinked:
+        linked = {e.source for e in edges} | {e.target for e in edges}
+        kept = {n for n in kept if n in linked or n == flt.focus
+                or KIND_BY_NAME[full.nodes[n].kind].group == "mechanisms"}
     nodes = sorted((full.nodes[n] for n in kept), key=lambda n: n.id)
     parents: dict[str, str] = {}
     if flt.group:
@@ -807,7 +865,77 @@ def build_view(full: FullGraph, flt: GraphFilter) -> GraphView:
             if node.owner in kept and not _makes_cycle(node.id, node.owner, parents):
                 parents[node.id] = node.owner
     past = {n.id for n in nodes if _is_past(full, n, flt.year)}
-    return GraphView(full, flt, nodes, edges, parents, past)
+    return GraphView(full, flt, nodes, edges, parents, past,
+                     _clusters(full, nodes, edges, parents))
+
+
+def _clusters(full: FullGraph, nodes: list[Node], edges: list[Edge],
+              parents: Mapping[str, str]) -> dict[str, str]:
+    """The region each node is drawn in, so that a picture can group the view by region.
+
+    A node is drawn with the outermost organisation it is inside (its root). A root with one
+    region of its own is drawn there. Roots tied by structure or making in the view (RECs member
+    of ECOWAS, the EU establishes Europol) are drawn together, in the region most of them have.
+    Then a mechanism, body or instrument goes where its one reached region is, and a partner
+    or state where most of what it links to is; failing all that, with the cross-regional ones.
+    """
+    def root(node_id: str) -> str:
+        while node_id in parents:
+            node_id = parents[node_id]
+        return node_id
+
+    def single(values: set[str]) -> str | None:
+        return next(iter(values)) if len(values) == 1 else None
+
+    def plurality(values: list[str]) -> str | None:
+        ranked = Counter(values).most_common(2)
+        if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
+            return None
+        return ranked[0][0]
+
+    roots = sorted({root(n.id) for n in nodes})
+    family = {r: r for r in roots}
+
+    def find(r: str) -> str:
+        while family[r] != r:
+            family[r] = family[family[r]]
+            r = family[r]
+        return r
+
+    linked: dict[str, list[str]] = defaultdict(list)
+    for edge in edges:
+        source, target = root(edge.source), root(edge.target)
+        if source == target:
+            continue
+        linked[source].append(target)
+        linked[target].append(source)
+        if FAMILY_OF.get(edge.relation) in {"structure", "making"}:
+            family[find(source)] = find(target)
+
+    of_root: dict[str, str] = {}
+    for r in roots:
+        region = single(full.nodes[r].regions)
+        if region:
+            of_root[r] = region
+    members: dict[str, list[str]] = defaultdict(list)
+    for r in roots:
+        members[find(r)].append(r)
+    for group in members.values():
+        region = plurality([of_root[r] for r in group if r in of_root])
+        for r in group:
+            if region and r not in of_root:
+                of_root[r] = region
+    hubs = {"partners", "states"}
+    for r in roots:
+        if r not in of_root and KIND_BY_NAME[full.nodes[r].kind].group not in hubs:
+            region = single(full.reach_regions.get(r, set()))
+            if region:
+                of_root[r] = region
+    for r in roots:
+        if r not in of_root:
+            of_root[r] = (plurality([of_root[o] for o in linked[r] if o in of_root])
+                          or single(full.reach_regions.get(r, set())) or CROSS_REGIONAL)
+    return {n.id: of_root[root(n.id)] for n in nodes}
 
 
 def _neighbourhood(start: str, edges: Iterable[Edge], depth: int) -> set[str]:
@@ -831,9 +959,9 @@ def _makes_cycle(child: str, parent: str, parents: Mapping[str, str]) -> bool:
     return False
 
 
-def view(kg: KnowledgeGraph, flt: GraphFilter | None = None) -> GraphView:
+def view(kg: KnowledgeGraph, flt: GraphFilter | None = None, source: Any = None) -> GraphView:
     """The filtered relationship graph of ``kg`` (the default view when no filter is given)."""
-    return build_view(full_graph(kg), flt if flt is not None else default_filter())
+    return build_view(full_graph(kg, source), flt if flt is not None else default_filter())
 
 
 def with_focus(flt: GraphFilter, focus: str, depth: int = 1) -> GraphFilter:

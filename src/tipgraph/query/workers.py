@@ -53,6 +53,7 @@ class Outcome:
     media_type: str
     size: int          # rows, triples, or 1 for a boolean
     query_ms: float    # time in the engine, serialisation included
+    cached: bool = False  # answered from the result cache (query_ms is the original time)
 
 
 def answer(store: Any, job: Job) -> Outcome:

@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -17,20 +19,27 @@ from tipgraph.store.base import Answer, Store
 from tipgraph.store.memory import MemoryStore
 from tipgraph.store.oxigraph import OxigraphStore
 
-BACKENDS = ("oxigraph", "memory")
+BACKENDS = ("oxigraph", "memory")  # embedded: they hold the data in this machine
+STORES = (*BACKENDS, "sparql")      # and a remote SPARQL 1.1 store (tipgraph.store.remote)
 
 
 def check_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        hint = " (a remote SPARQL store is not available yet)" if backend == "sparql" else ""
-        raise ConfigError(f"unknown store {backend!r}{hint}; use one of {', '.join(BACKENDS)}")
+    if backend not in STORES:
+        raise ConfigError(f"unknown store {backend!r}; use one of {', '.join(STORES)}")
     return backend
 
 
-def open_store(kg: KnowledgeGraph, backend: str = "oxigraph") -> Store:
-    """An in-process store holding the knowledge graph (memory shares kg's own dataset)."""
+def open_store(kg: KnowledgeGraph, backend: str = "oxigraph",
+               settings: Mapping[str, Any] | None = None) -> Store:
+    """An in-process store holding the knowledge graph (memory shares an rdflib-held dataset;
+    sparql connects to the remote store and pushes the data there if it does not hold this
+    version)."""
     if check_backend(backend) == "memory":
-        return MemoryStore(kg.dataset)
+        return MemoryStore.from_dataset(kg.dataset)
+    if backend == "sparql":
+        from tipgraph.store.remote import connect
+
+        return connect(kg, settings if settings is not None else kg.config)
     if kg.oxigraph is not None:  # built on the oxigraph path: copy it engine to engine
         return OxigraphStore.from_nquads(kg.oxigraph.dump(format=ox.RdfFormat.N_QUADS))
     return OxigraphStore.from_dataset(kg.dataset)
@@ -38,21 +47,37 @@ def open_store(kg: KnowledgeGraph, backend: str = "oxigraph") -> Store:
 
 @dataclass(frozen=True)
 class StoreSpec:
-    """Picklable: the backend and an N-Quads dump of the dataset, for worker processes."""
+    """Picklable: how a worker process opens the store.
+
+    oxigraph: an on-disk (RocksDB) store of the dataset, written once per data version and
+    opened read-only by every worker. The workers share it through the OS page cache instead of
+    each loading its own copy into memory (at a million triples that copy was about 1 GB per
+    worker), and a restart on the same data version opens it at once. It lives in
+    ``cache_dir/stores/`` when there is a cache folder (else in the service's temp folder).
+    memory: an N-Quads dump that each worker parses (rdflib has no shared store)."""
 
     backend: str
-    nquads: Path
+    nquads: Path | None = None
+    directory: Path | None = None
+    size: int = 0
 
     @classmethod
-    def dump(cls, kg: KnowledgeGraph, backend: str, folder: Path) -> StoreSpec:
+    def dump(cls, kg: KnowledgeGraph, backend: str, folder: Path,
+             cache_dir: Path | None = None) -> StoreSpec:
+        if check_backend(backend) == "oxigraph":
+            home = Path(cache_dir) / "stores" if cache_dir else Path(folder)
+            directory, size = OxigraphStore.persist(kg, home / f"oxigraph-{kg.version[:32]}")
+            return cls(backend, directory=directory, size=size)
         path = kg.write_nquads(Path(folder) / f"dataset-{kg.version[:16]}.nq")
-        return cls(check_backend(backend), path)
+        return cls(backend, path)
 
     def open(self) -> Store:
         if self.backend == "memory":
             return MemoryStore.from_nquads(str(self.nquads))
+        if self.directory is not None:
+            return OxigraphStore(ox.Store.read_only(str(self.directory)), size=self.size)
         return OxigraphStore.from_nquads(str(self.nquads), path=True)
 
 
-__all__ = ["BACKENDS", "Answer", "MemoryStore", "OxigraphStore", "Store", "StoreSpec",
+__all__ = ["BACKENDS", "STORES", "Answer", "MemoryStore", "OxigraphStore", "Store", "StoreSpec",
            "check_backend", "open_store"]

@@ -13,6 +13,7 @@ from pyparsing import ParseException
 from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
+from rdflib.plugins.stores.memory import Memory
 
 from tipgraph.errors import QueryError
 from tipgraph.model.namespaces import PREFIXES
@@ -52,6 +53,17 @@ class MemoryStore(Store):
     def __init__(self, dataset: Dataset) -> None:
         self._dataset = dataset
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset) -> MemoryStore:
+        """Share an rdflib in-memory dataset; copy one held by another store (oxrdflib), whose
+        union default graph would count a triple stated on two pages twice."""
+        if isinstance(dataset.store, Memory):
+            return cls(dataset)
+        copy = Dataset(default_union=True)
+        for s, p, o, g in dataset.quads((None, None, None, None)):
+            copy.add((s, p, o, copy.graph(g.identifier if isinstance(g, Graph) else g)))
+        return cls(copy)
 
     @classmethod
     def from_nquads(cls, path: str) -> MemoryStore:

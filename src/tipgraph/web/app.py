@@ -170,12 +170,12 @@ def create_app(config: Mapping[str, Any] | None = None,
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tipgraph.web import dumps, graph, health, openapi, pages, sparql
+    from tipgraph.web import dumps, graph, health, home, openapi, pages, sparql
 
-    app.add_url_rule("/", "home", lambda: redirect("/id/"))  # the site's links go to "/"
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(
         "/static/favicon.svg", code=301))  # for clients that ask without reading the page
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(home.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(pages.blueprint)

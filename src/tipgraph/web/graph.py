@@ -6,6 +6,7 @@ region, kind (or kind group), relation, theme, year, instruments, focus, depth, 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -22,12 +23,15 @@ blueprint = Blueprint("graph", __name__)
 
 
 def _current_view():
-    return view(state().kg, GraphFilter.from_params(request.args))
+    service = state().queries  # a remote store answers the view's queries itself
+    source = service.store.graph_source() if service.backend == "sparql" else None
+    return view(state().kg, GraphFilter.from_params(request.args), source)
 
 
 def _conditional(response: Response) -> Response:
     """Cache by data version and query: browsers revalidate, and get 304 when nothing changed."""
-    response.set_etag(f"{state().kg.version[:20]}-{hash(request.query_string) & 0xFFFFFFFF:x}")
+    params = hashlib.sha256(request.query_string).hexdigest()[:16]  # hash() differs by process
+    response.set_etag(f"{state().kg.version[:20]}-{params}")
     response.headers["Cache-Control"] = "no-cache"
     return response.make_conditional(request)
 

@@ -18,7 +18,7 @@ def health():
     workers = query["workers"]
     ready = workers is None or workers["ready"] > 0
     response = jsonify({"status": "ok" if ready else "starting", "version": __version__,
-                        "data_version": kg.version[:16], "triples": len(kg.dataset),
+                        "data_version": kg.version[:16], "triples": kg.triples,
                         "query": query, "reload": _reload_status()})
     response.status_code = 200 if ready else 503
     return response

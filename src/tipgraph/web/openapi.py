@@ -178,6 +178,11 @@ def spec() -> dict[str, Any]:
                     *sorted({f.media_type for f in GRAPH_FORMATS}))},
                               "304": {"description": "not modified (ETag)"},
                               **_errors(400, 404, 503, 504)}}},
+            "/": {"get": {
+                "summary": "the landing page: counts and the mechanisms by region (HTML or JSON)",
+                "responses": {"200": {"description": "the overview", "content": _content(
+                    "text/html", "application/json")},
+                              **_errors()}}},
             "/health": {"get": {
                 "summary": "for monitoring: version, data version, workers, reloads",
                 "responses": {

@@ -22,10 +22,11 @@ import re
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from rdflib import URIRef
 
+from tipgraph.model.build import KnowledgeGraph
 from tipgraph.model.namespaces import GRAPH_ONTOLOGY, ONTOLOGY_IRI, RDF, TIP
 from tipgraph.model.validate import short
 from tipgraph.publish.canonical import canonical_quads
-from tipgraph.publish.describe import describe, entity_view, href_for, is_known
+from tipgraph.publish.describe import LabelIndex, describe, entity_view, href_for, is_known
 from tipgraph.publish.export import namespaces, serialize_quads
 from tipgraph.publish.formats import RdfFormat
 from tipgraph.web.app import error_response, state, wants_html
@@ -71,7 +72,7 @@ def resource(path: str) -> Response:
         target = "/.well-known/void" + (f".{suffix_of(choice)}" if choice else "")
         return vary_accept(redirect(target, code=303))
     iri = URIRef(base + stem)
-    kg = state().kg
+    kg, labels = _source(iri)
     if not is_known(kg, iri):
         return _not_found(str(iri))
     if choice is None:
@@ -82,7 +83,7 @@ def resource(path: str) -> Response:
         response.headers["Link"] = link_header(f"/id/{stem}")
         return vary_accept(response)
     if choice == HTML:
-        return _entity_page(iri, stem)
+        return _entity_page(iri, stem, kg, labels)
     assert isinstance(choice, RdfFormat)
     data = serialize_quads(describe(kg, iri) if choice.quads else _as_triples(kg, iri), choice,
                            namespaces(kg), publishing().context)
@@ -93,10 +94,20 @@ def _as_triples(kg, iri: URIRef):  # type: ignore[no-untyped-def]
     return canonical_quads((s, p, o, None) for s, p, o, _ in describe(kg, iri))
 
 
-def _entity_page(iri: URIRef, stem: str) -> Response:
-    kg = state().kg
+def _source(iri: URIRef) -> tuple[KnowledgeGraph, LabelIndex | None]:
+    """Where a resource's page reads from: the knowledge graph, or with a remote store
+    (store = sparql) what the store says about the resource, and the labels it gives."""
+    service = state().queries
+    if service.backend != "sparql":
+        return state().kg, None
+    excerpt = service.store.excerpt(state().kg, iri)  # type: ignore[attr-defined]
+    return excerpt, LabelIndex([excerpt.dataset])
+
+
+def _entity_page(iri: URIRef, stem: str, kg: KnowledgeGraph,
+                 labels: LabelIndex | None = None) -> Response:
     pub = publishing()
-    view = entity_view(kg, iri, pub.labels)
+    view = entity_view(kg, iri, labels or pub.labels)
     report = pub.findings()
     findings = None if report is None else report.get(short(iri) or "", [])
     body = render_template(

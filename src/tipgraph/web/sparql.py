@@ -32,7 +32,8 @@ UPDATE = "application/sparql-update"
 HTML = ("text/html", "application/xhtml+xml")
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "X-Tipgraph-Query-Ms, X-Tipgraph-Result-Size",
+    "Access-Control-Expose-Headers": "ETag, X-Tipgraph-Query-Ms, X-Tipgraph-Result-Size, "
+                                     "X-Tipgraph-Cache",
 }
 
 
@@ -133,6 +134,9 @@ def sparql() -> Response:
     checked = service.check(sparql_text, params.getlist("default-graph-uri"),
                             params.getlist("named-graph-uri"), base=endpoint)
     fmt, media_type = choose_format(checked.form, params.get("format"))
+    etag = _etag(service.key(checked, fmt, base=endpoint).etag(), media_type)
+    if request.method in {"GET", "HEAD"} and request.if_none_match.contains(etag):
+        return _not_modified(etag)  # the client holds this very answer: no engine, no body
     outcome = service.run(checked, fmt, base=endpoint)
     g.query_ms, g.result_size = outcome.query_ms, outcome.size
     if media_type is None or outcome.media_type not in {media_type, *_aliases(media_type)}:
@@ -140,6 +144,26 @@ def sparql() -> Response:
     response = Response(outcome.body, content_type=f"{media_type}; charset=utf-8")
     response.headers["X-Tipgraph-Query-Ms"] = f"{outcome.query_ms:.1f}"
     response.headers["X-Tipgraph-Result-Size"] = str(outcome.size)
+    response.headers["X-Tipgraph-Cache"] = "hit" if outcome.cached else "miss"
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = REVALIDATE
+    return response
+
+
+REVALIDATE = "public, no-cache"  # caches may keep an answer, but ask (If-None-Match) each time
+
+
+def _etag(answer_tag: str, media_type: str | None) -> str:
+    """The entity tag of one representation: the answer's tag (data version, query, dataset,
+    format) and the media type answered (application/json and its canonical type differ)."""
+    return f"{answer_tag[:32]}-{(media_type or '').replace('/', '.').replace('+', '.')}"
+
+
+def _not_modified(etag: str) -> Response:
+    response = Response(status=304)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = REVALIDATE
+    g.result_size = 0
     return response
 
 
@@ -204,7 +228,7 @@ def service_description(endpoint: str) -> Graph:
     default = BNode()
     sd.add((dataset, SD.defaultGraph, default))
     sd.add((default, RDF.type, SD.Graph))
-    sd.add((default, VOID.triples, Literal(len(kg.dataset), datatype=XSD.integer)))
+    sd.add((default, VOID.triples, Literal(kg.triples, datatype=XSD.integer)))
     for name in sorted(state().queries.local_graphs):
         named, graph = BNode(), BNode()
         sd.add((dataset, SD.namedGraph, named))

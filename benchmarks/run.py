@@ -1,0 +1,561 @@
+"""The benchmark suite: build, validation, start-up and query costs per backend and size, with
+the references measured in the same run. Prints a table; writes JSON to benchmarks/results/.
+
+    PYTHONPATH=src python benchmarks/run.py [--sizes bundled,10k,100k] [--sizes 1m]
+        [--targets tipgraph-oxigraph,tipgraph-memory,tipgraph-sparql,pyoxigraph,oxigraph-server,
+                   rdflib-endpoint] [--requests 200] [--seconds 20] [--validate]
+
+Per size (the bundled data; or the bundled data plus `generate.py --triples N`):
+- build: load + provenance + inference in a fresh process, cold (no cache) and warm (cached
+  inferences): wall and CPU seconds, peak RSS (ru_maxrss); the inference alone;
+- validate (with --validate): `tipgraph validate`, wall, CPU and peak RSS of the process;
+- serve: `tipgraph serve` from spawn to /health 200, cold (empty cache folder) and warm (the
+  same folder again); resident memory of the server and its workers after the queries;
+- queries: the mix (queries/ plus the heavier analytic queries below) by HTTP POST
+  (form-encoded) with 1 and 8 clients, each client cycling through the mix, in two modes:
+  ``distinct`` (a unique comment makes every request a new query text: no cache can answer it)
+  and ``repeat`` (the same texts again and again, as public endpoints see); requests/s, p50, p99.
+  Each measurement stops after --requests requests per client or --seconds, whichever first.
+
+Targets: tipgraph with each store (oxigraph, memory, sparql = a remote Oxigraph server that
+tipgraph pushes to), and the references: pyoxigraph in-process (the engine's own limit: the
+same queries on a pyoxigraph Store in this process, threads as clients), Oxigraph server
+(`oxigraph serve --union-default-graph` over the same N-Quads), rdflib-endpoint (FastAPI +
+uvicorn over an rdflib Dataset of the same N-Quads). Queries to the references get tipgraph's
+PREFIX declarations prepended (tipgraph declares them for every query).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results"
+SIZES = {"bundled": 0, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+TIPGRAPH = ("tipgraph-oxigraph", "tipgraph-memory", "tipgraph-sparql")
+REFERENCES = ("pyoxigraph", "oxigraph-server", "rdflib-endpoint")
+
+ANALYTIC = {
+    "a-members-per-mechanism": """
+SELECT ?m (COUNT(DISTINCT ?s) AS ?n) WHERE { ?m a tip:Mechanism ; tip:hasMember ?s }
+GROUP BY ?m ORDER BY DESC(?n) LIMIT 20""",
+    "a-class-counts": """
+SELECT ?c (COUNT(?x) AS ?n) WHERE { ?x a ?c } GROUP BY ?c ORDER BY DESC(?n) LIMIT 50""",
+    "a-label-regex": """
+SELECT ?x ?l WHERE { ?x skos:prefLabel ?l FILTER(REGEX(STR(?l), "traffick", "i")) }
+ORDER BY ?l LIMIT 100""",
+    "a-predicate-usage-by-graph": """
+SELECT ?p (COUNT(*) AS ?n) (COUNT(DISTINCT ?g) AS ?graphs) WHERE { GRAPH ?g { ?s ?p ?o } }
+GROUP BY ?p ORDER BY DESC(?n) LIMIT 30""",
+    "a-supersession-chains": """
+SELECT ?a ?b WHERE { ?a tip:supersedes+ ?b } LIMIT 500""",
+    "a-partners-of-many": """
+SELECT ?p (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x tip:hasPartner|tip:fundedBy ?p }
+GROUP BY ?p HAVING (COUNT(DISTINCT ?x) > 2) ORDER BY DESC(?n) LIMIT 20""",
+}
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_tree_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (MB), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return round(total / 1024, 1)
+
+
+def prefixes() -> str:
+    sys.path.insert(0, str(REPO / "src"))
+    from tipgraph.model.namespaces import PREFIXES
+
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+def query_mix(root: Path) -> list[tuple[str, str]]:
+    sys.path.insert(0, str(REPO / "src"))
+    from tipgraph.model.queries import example_queries
+
+    return [(q.name, q.sparql) for q in example_queries(root)] + list(ANALYTIC.items())
+
+
+def make_root(size: str) -> Path:
+    """The bundled data, or the bundled data plus a generated file of about N triples."""
+    if SIZES[size] == 0:
+        return REPO
+    root = RESULTS / "roots" / size
+    data = root / "data"
+    synthetic = data / f"synthetic-{size}.trig"
+    if not synthetic.is_file():
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(REPO / "data", data)
+        for part in ("ontology", "shapes", "queries"):
+            (root / part).symlink_to(REPO / part)
+        subprocess.run([sys.executable, str(REPO / "benchmarks" / "generate.py"), "--triples",
+                        str(SIZES[size]), "-o", str(synthetic)], check=True)
+    return root
+
+
+def env_for(root: Path, cache: Path | None, **extra: str) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), TIPGRAPH_ROOT=str(root),
+               TIPGRAPH_LOG_LEVEL="WARNING", **extra)
+    env["TIPGRAPH_CACHE_DIR"] = str(cache) if cache else ""
+    env["TIPGRAPH_USE_CACHE"] = "true" if cache else "false"
+    return env
+
+
+# -- build, validation: measured in child processes -----------------------------------------
+
+
+def child(kind: str, root: str, cache: str) -> dict:
+    sys.path.insert(0, str(REPO / "src"))
+    from tipgraph.config import load_config
+    from tipgraph.model.build import build
+
+    config = load_config({"root": root, "cache_dir": cache or None, "use_cache": bool(cache)},
+                         environ={})
+    wall, cpu = time.perf_counter(), time.process_time()
+    if kind == "validate":
+        from tipgraph.model.validate import validate
+
+        kg = build(config)
+        built = time.perf_counter() - wall
+        report = validate(kg)
+        extra = {"validate_only_s": round(time.perf_counter() - wall - built, 2),
+                 "findings": len(report.findings)}
+    elif kind == "infer":
+        from tipgraph.model import build as build_module
+
+        original, timing = build_module.reason.infer, {}
+
+        def timed(*args, **kwargs):  # the inference alone, inside the cold build
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                timing["infer_s"] = round(time.perf_counter() - started, 2)
+
+        build_module.reason.infer = timed
+        kg = build(config)
+        extra = timing
+    else:
+        kg = build(config)
+        extra = {}
+    return {"wall_s": round(time.perf_counter() - wall, 2),
+            "cpu_s": round(time.process_time() - cpu, 2),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+            "quads": len(kg.dataset), "inferred": len(kg.inferred), **extra}
+
+
+def in_child(kind: str, root: Path, cache: Path | None) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, "--root", str(root),
+                          "--cache", str(cache or "")], capture_output=True, text=True)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, port: int, path: str, started: float,
+                 ready: float, cleanup: Callable[[], None] = lambda: None) -> None:
+        self.process, self.port, self.path = process, port, path
+        self.ready_s = round(ready - started, 2)
+        self.cleanup = cleanup
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, 15)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, 9)
+            self.process.wait(10)
+        self.cleanup()
+
+
+def wait_ready(process: subprocess.Popen, port: int, path: str, deadline: float = 1800) -> float:
+    give_up = time.monotonic() + deadline
+    while time.monotonic() < give_up:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return time.perf_counter()
+        time.sleep(0.05)  # polling interval of the readiness check
+    raise RuntimeError("server not ready")
+
+
+def start_tipgraph(root: Path, cache: Path | None, store: str, endpoint: str = "") -> Server:
+    port = free_port()
+    env = env_for(root, cache, TIPGRAPH_ENDPOINT=endpoint)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tipgraph", "serve", "--port", str(port), "--store", store],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ready = wait_ready(process, port, "/health")
+    return Server(process, port, "/sparql", started, ready)
+
+
+def start_oxigraph(nquads: Path) -> Server:
+    folder = Path(tempfile.mkdtemp(prefix="bench-oxigraph-"))
+    binary = str(Path(sys.executable).parent / "oxigraph")
+    started = time.perf_counter()
+    if nquads.stat().st_size:
+        subprocess.run([binary, "load", "--location", str(folder), "--file", str(nquads)],
+                       check=True, capture_output=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}",
+         "--union-default-graph"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    ready = wait_ready(process, port, "/query?query=ASK%7B%7D")
+    return Server(process, port, "/query", started, ready,
+                  lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+def start_empty_oxigraph() -> Server:
+    """A fresh Oxigraph server (no union default graph) for tipgraph's remote store."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-remote-"))
+    port = free_port()
+    binary = str(Path(sys.executable).parent / "oxigraph")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [binary, "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ready = wait_ready(process, port, "/query?query=ASK%7B%7D")
+    return Server(process, port, "/query", started, ready,
+                  lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+RDFLIB_ENDPOINT = """
+import sys, uvicorn
+from rdflib import Dataset
+from rdflib_endpoint import SparqlEndpoint
+data = Dataset(default_union=True)
+data.parse(sys.argv[1], format="nquads")
+uvicorn.run(SparqlEndpoint(graph=data), host="127.0.0.1", port=int(sys.argv[2]),
+            log_level="warning")
+"""
+
+
+def start_rdflib_endpoint(nquads: Path) -> Server:
+    port = free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-c", RDFLIB_ENDPOINT, str(nquads), str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    ready = wait_ready(process, port, "/?query=ASK%7B%7D")
+    return Server(process, port, "/", started, ready)
+
+
+# -- load drivers ----------------------------------------------------------------------------
+
+
+def texts(mix: list[tuple[str, str]], mode: str, prologue: str) -> Iterator[str]:
+    """Endless query texts: the mix again and again; ``distinct`` makes each one unique."""
+    while True:
+        for _, sparql in mix:
+            text = prologue + sparql
+            yield text + f"\n# {uuid.uuid4().hex}\n" if mode == "distinct" else text
+
+
+def drive(task: Callable[[str], None], mix: list[tuple[str, str]], mode: str, clients: int,
+          requests_per_client: int, seconds: float, prologue: str = "") -> dict:
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client(offset: int) -> None:
+        source = texts(mix[offset % len(mix):] + mix[:offset % len(mix)], mode, prologue)
+        mine = []
+        for _ in range(requests_per_client):
+            if time.perf_counter() > deadline:
+                break
+            text = next(source)
+            started = time.perf_counter()
+            try:
+                task(text)
+            except Exception as error:  # counted and reported; the run goes on
+                with lock:
+                    errors.append(str(error)[:200])
+            mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(c * 7,)) for c in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {"requests": len(latencies), "rps": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
+            "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+            "errors": len(errors), "error_sample": errors[:2]}
+
+
+def http_task(port: int, path: str) -> Callable[[str], None]:
+    local = threading.local()
+
+    def task(query: str) -> None:
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        body = urllib.parse.urlencode({"query": query})
+        try:
+            conn.request("POST", path, body=body, headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/sparql-results+json, application/n-triples;q=0.5"})
+            response = conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            local.conn = None
+            raise
+        if response.status != 200:
+            raise RuntimeError(f"{response.status}: {data[:150]!r}")
+
+    return task
+
+
+def pyoxigraph_task(nquads: Path) -> Callable[[str], None]:
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    if nquads.stat().st_size:
+        store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    serializer = ox.QueryResultsFormat.JSON
+
+    def task(query: str) -> None:
+        result = store.query(query, use_default_graph_as_union=True)
+        if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
+            result.serialize(format=serializer)
+        else:
+            result.serialize(format=ox.RdfFormat.N_TRIPLES)
+
+    return task
+
+
+def measure_queries(task: Callable[[str], None], mix, args, prologue: str = "") -> dict:
+    found = {}
+    for clients in (1, 8):
+        for mode in ("distinct", "repeat"):
+            # warm-up: a few requests; in repeat mode the whole mix once (the cache fills)
+            drive(task, mix, mode, clients, len(mix) if mode == "repeat" else 3, args.seconds,
+                  prologue)
+            found[f"{mode}-{clients}"] = drive(task, mix, mode, clients, args.requests,
+                                               args.seconds, prologue)
+    return found
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def run_size(size: str, args) -> dict:
+    root = make_root(size)
+    mix = query_mix(root)
+    prologue = prefixes()
+    out: dict = {"size": size, "targets": {}}
+    say = lambda text: print(f"[{size}] {text}", file=sys.stderr, flush=True)  # noqa: E731
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as folder:
+        cache = Path(folder)
+        say("build cold / warm, inference")
+        out["build_cold"] = in_child("build", root, None)
+        out["inference"] = in_child("infer", root, None)
+        out["build_warm_fill"] = in_child("build", root, cache)
+        out["build_warm"] = in_child("build", root, cache)
+        if args.validate:
+            say("validate")
+            out["validate"] = in_child("validate", root, cache)
+        nquads = cache / "dataset.nq"
+        sys.path.insert(0, str(REPO / "src"))
+        from tipgraph.config import load_config
+        from tipgraph.model.build import build
+
+        kg = build(load_config({"root": root, "cache_dir": cache}, environ={}))
+        kg.write_nquads(nquads)
+        out["quads"] = len(kg.dataset)
+        del kg
+        for target in args.targets:
+            say(target)
+            try:
+                out["targets"][target] = run_target(target, root, cache, nquads, mix,
+                                                     prologue, args)
+            except Exception as error:  # reported in the results; the run goes on
+                out["targets"][target] = {"error": f"{type(error).__name__}: {error}"}
+    return out
+
+
+def run_target(target: str, root: Path, cache: Path, nquads: Path, mix, prologue: str,
+               args) -> dict:
+    if target == "pyoxigraph":
+        started = time.perf_counter()
+        task = pyoxigraph_task(nquads)
+        return {"load_s": round(time.perf_counter() - started, 2),
+                "queries": measure_queries(task, mix, args, prologue)}
+    if target == "oxigraph-server":
+        server = start_oxigraph(nquads)
+        return serve_and_measure(server, mix, args, prologue)
+    if target == "rdflib-endpoint":
+        server = start_rdflib_endpoint(nquads)
+        return serve_and_measure(server, mix, args, prologue)
+    store = target.split("-", 1)[1]
+    remote = start_empty_oxigraph() if store == "sparql" else None
+    endpoint = f"http://127.0.0.1:{remote.port}/query" if remote else ""
+    extra = {}
+    try:
+        if remote is not None:
+            os.environ["TIPGRAPH_REMOTE_GRAPH_STORE"] = f"http://127.0.0.1:{remote.port}/store"
+            os.environ["TIPGRAPH_REMOTE_UPDATE"] = f"http://127.0.0.1:{remote.port}/update"
+        with tempfile.TemporaryDirectory(prefix="bench-serve-") as own:
+            cold = start_tipgraph(root, Path(own), store, endpoint)  # empty cache: cold
+            cold.stop()
+            found = serve_and_measure(start_tipgraph(root, Path(own), store, endpoint), mix,
+                                      args)
+            extra = {"ready_cold_s": cold.ready_s, "ready_warm_s": found.pop("ready_s")}
+    finally:
+        if remote is not None:
+            extra["remote_rss_mb"] = rss_tree_mb(remote.process.pid)
+            remote.stop()
+    return {**extra, **found}
+
+
+def serve_and_measure(server: Server, mix, args, prologue: str = "") -> dict:
+    try:
+        queries = measure_queries(http_task(server.port, server.path), mix, args, prologue)
+        return {"ready_s": server.ready_s, "rss_mb": rss_tree_mb(server.process.pid),
+                "queries": queries}
+    finally:
+        server.stop()
+
+
+def ratios(result: dict) -> list[dict]:
+    """Pair by pair: tipgraph-oxigraph against each reference, per clients and mode."""
+    targets = result["targets"]
+    ours = targets.get("tipgraph-oxigraph", {}).get("queries")
+    rows = []
+    for name in (*REFERENCES, "tipgraph-sparql", "tipgraph-memory"):
+        theirs = targets.get(name, {}).get("queries")
+        if not ours or not theirs:
+            continue
+        for key in ours:
+            if key in theirs and theirs[key]["rps"] and theirs[key]["p50_ms"]:
+                rows.append({"size": result["size"], "against": name, "run": key,
+                             "rps_ratio": round(ours[key]["rps"] / theirs[key]["rps"], 2),
+                             "p50_ratio": round(ours[key]["p50_ms"] / theirs[key]["p50_ms"], 2)})
+    return rows
+
+
+def print_table(results: list[dict]) -> None:
+    print(f"{'size':>8} {'target':>18} {'run':>12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>9} "
+          f"{'err':>4}")
+    for result in results:
+        for name, target in result["targets"].items():
+            if "error" in target:
+                print(f"{result['size']:>8} {name:>18}  error: {target['error'][:80]}")
+                continue
+            for key, row in target.get("queries", {}).items():
+                print(f"{result['size']:>8} {name:>18} {key:>12} {row['rps']:>8.1f} "
+                      f"{row['p50_ms']:>8.2f} {row['p99_ms']:>9.2f} {row['errors']:>4}")
+    print()
+    print(f"{'size':>8} {'target':>18} {'ready cold s':>12} {'ready warm s':>12} {'RSS MB':>8}")
+    for result in results:
+        for name, target in result["targets"].items():
+            if "rss_mb" in target:
+                print(f"{result['size']:>8} {name:>18} {target.get('ready_cold_s', ''):>12} "
+                      f"{target.get('ready_warm_s', target.get('ready_s')):>12} "
+                      f"{target['rss_mb']:>8}")
+    print()
+    for result in results:
+        print(f"{result['size']}: {result.get('quads')} quads; build cold "
+              f"{result['build_cold']}; warm {result['build_warm']}; inference "
+              f"{result['inference'].get('infer_s')} s"
+              + (f"; validate {result['validate']}" if "validate" in result else ""))
+    print()
+    print(f"{'size':>8} {'tipgraph-oxigraph vs':>20} {'run':>12} {'req/s x':>8} {'p50 x':>7}")
+    for result in results:
+        for row in ratios(result):
+            print(f"{row['size']:>8} {row['against']:>20} {row['run']:>12} "
+                  f"{row['rps_ratio']:>8.2f} {row['p50_ratio']:>7.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="bundled,10k,100k")
+    parser.add_argument("--targets", default=",".join(TIPGRAPH + REFERENCES))
+    parser.add_argument("--requests", type=int, default=200, help="per client, per measurement")
+    parser.add_argument("--seconds", type=float, default=20.0, help="per measurement, at most")
+    parser.add_argument("--validate", action="store_true", help="also time tipgraph validate")
+    parser.add_argument("--child")
+    parser.add_argument("--root")
+    parser.add_argument("--cache")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.root, args.cache)))
+        return
+    args.targets = [t for t in args.targets.split(",") if t]
+    results = []
+    load = os.getloadavg()
+    for size in args.sizes.split(","):
+        results.append(run_size(size, args))
+    print_table(results)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps({"cpus": os.cpu_count(), "load_before": load,
+                                "load_after": os.getloadavg(), "args": vars(args),
+                                "results": results,
+                                "ratios": [r for res in results for r in ratios(res)]},
+                               indent=2), encoding="utf-8")
+    print(f"\nwritten {path.relative_to(REPO)}; load average before {load}, after "
+          f"{os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
