@@ -170,3 +170,81 @@ def test_an_export_killed_half_way_keeps_the_previous_file(tmp_path):
     leftovers = [p for p in tmp_path.iterdir() if p.name != "tipgraph.ttl"]
     assert leftovers and all(p.name.startswith(".tipgraph.ttl.") for p in leftovers)
     assert 0 < leftovers[0].stat().st_size < len(b"new dump ") * 100_000  # half-written
+
+
+# --- push: the store goes silent half-way ---------------------------------------------------------
+
+class StallingProxy:
+    """An HTTP proxy to a real store that forwards the first ``answer`` requests, then holds
+    every later one without a word (a store that hangs mid-push)."""
+
+    def __init__(self, target: str, answer: int) -> None:
+        import http.server
+
+        import requests
+
+        proxy = self
+        self.seen = 0
+        self.release = threading.Event()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _forward(self) -> None:
+                proxy.seen += 1
+                if proxy.seen > answer:
+                    proxy.release.wait(60)  # silent
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                upstream = requests.request(
+                    self.command, target + self.path, data=self.rfile.read(length),
+                    headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+                    timeout=60)
+                self.send_response(upstream.status_code)
+                for key, value in upstream.headers.items():
+                    if key.lower() not in {"transfer-encoding", "connection", "content-length"}:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(upstream.content)))
+                self.end_headers()
+                self.wfile.write(upstream.content)
+
+            do_GET = do_POST = do_PUT = _forward
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+
+def test_a_store_going_silent_mid_push_leaves_the_graph_as_it_was(oxigraph_server, kg):
+    from rdflib import Graph, Literal, URIRef
+
+    from tipgraph.publish.push import PushError, count_remote, push
+    from tipgraph.publish.push import _Client as Client
+
+    graph_iri = "https://w3id.org/tipgraph/graph/faults"
+    before = Graph()
+    before.add((URIRef("http://example.org/old"), URIRef("http://example.org/p"), Literal(1)))
+    push(before, oxigraph_server.query_url, graph_iri, update_endpoint=oxigraph_server.update_url)
+    new = kg.asserted()  # several INSERT DATA chunks
+    proxy = StallingProxy(oxigraph_server.base_url, answer=2)  # prepare + first chunk, then nothing
+    try:
+        with pytest.raises(PushError, match="did not answer within 2s"):
+            push(new, f"{proxy.url}/query", graph_iri, update_endpoint=f"{proxy.url}/update",
+                 timeout=2)
+    finally:
+        proxy.close()
+    assert proxy.seen >= 3  # it did get half-way
+    client = Client(None, 10)
+    try:
+        assert count_remote(client, oxigraph_server.query_url, graph_iri) == 1  # as it was
+    finally:
+        client.close()

@@ -64,8 +64,9 @@ SETTINGS: tuple[Setting, ...] = (
             "version (off: refuse to start instead).", _bool),
     Setting("host", "127.0.0.1", "Address `tipgraph serve` binds to."),
     Setting("port", 5000, "Port `tipgraph serve` listens on (0 picks a free one).", int),
-    Setting("threads", 8, "Request-handling threads of the WSGI server: requests handled at "
-            "once (more wait in the connection queue).", int),
+    Setting("threads", 16, "Request-handling threads of the WSGI server: requests handled at "
+            "once (more wait in the connection queue). A query holds its thread while it runs "
+            "or waits for a worker: keep it well above query_workers.", int),
     Setting("query_workers", 2, "Worker processes that run SPARQL queries: queries answered at "
             "once; others wait for a free worker (503 if none frees up within query_timeout).",
             int),
