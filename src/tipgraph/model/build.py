@@ -10,6 +10,11 @@ oxrdflib, so ``kg.dataset`` is still an rdflib Dataset. Without it (or with a
 pyoxigraph stores derived integer types as xsd:integer ("8"^^xsd:nonNegativeInteger reads back
 as 8): the data therefore writes counts as plain integers, and both paths give the same graph
 (tests/test_build_paths.py).
+
+With a cache folder the fast path builds into an on-disk store of the data version
+(tipgraph.model.diskstore, ``cache_dir/stores/``), which the query workers open too. The version
+is a hash of the files, known before parsing: when its store is already complete (a warm start),
+the files are only hashed and the store is opened read-only, nothing is parsed or held in memory.
 """
 
 from __future__ import annotations
@@ -31,8 +36,9 @@ from rdflib.term import Node
 
 from tipgraph import __version__
 from tipgraph.config import load_config
-from tipgraph.model import reason
-from tipgraph.model.load import LoadedSources, load, load_oxigraph
+from tipgraph.errors import DataLoadError
+from tipgraph.model import diskstore, reason
+from tipgraph.model.load import LoadedSources, hashed, load, load_oxigraph
 from tipgraph.model.namespaces import (
     CANONICAL_BASE,
     GRAPH_CURATED,
@@ -43,6 +49,7 @@ from tipgraph.model.namespaces import (
     TIP,
     is_page_graph,
 )
+from tipgraph.model.oxstore import PersistedOxigraphStore
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +107,12 @@ class KnowledgeGraph:
         return _merge(parts)
 
     @property
+    def store_directory(self) -> Path | None:
+        """The on-disk store (tipgraph.model.diskstore) holding the dataset, if it is in one."""
+        store = self.dataset.store
+        return store.directory if isinstance(store, PersistedOxigraphStore) else None
+
+    @property
     def oxigraph(self) -> ox.Store | None:
         """The pyoxigraph store holding the dataset, when built on the oxigraph path (an
         in-process engine can query it as it is, without a copy)."""
@@ -109,7 +122,12 @@ class KnowledgeGraph:
     def write_nquads(self, path: Path | str) -> Path:
         """The whole dataset as N-Quads (for worker processes and dumps); fast on oxigraph."""
         path = Path(path)
-        if self.oxigraph is not None:
+        if self.store_directory is not None:  # the named graphs, not their union
+            store = self.oxigraph
+            ox.serialize((q for g in store.named_graphs()
+                          for q in store.quads_for_pattern(None, None, None, g)),
+                         str(path), ox.RdfFormat.N_QUADS)
+        elif self.oxigraph is not None:
             self.oxigraph.dump(path, format=ox.RdfFormat.N_QUADS)
         else:
             self.dataset.serialize(destination=str(path), format="nquads", encoding="utf-8")
@@ -191,12 +209,44 @@ def materialise(kg_dataset: Dataset, ontology: Graph, data: Graph) -> Graph:
     return _merge([provenance, reason.infer(_merge([data, provenance]), ontology)])
 
 
+def _version(digest: str) -> str:
+    return hashlib.sha256(f"{digest}|{reason.RULESET_VERSION}".encode()).hexdigest()
+
+
+def _build_on_disk(config: Mapping[str, Any], data_paths: Iterable[Path | str] | None,
+                   home: Path) -> KnowledgeGraph:
+    """The oxigraph path into the on-disk store of this data version, or, when that store is
+    already complete (a warm start), only hash the files and open it read-only."""
+    sources = hashed(config["root"], data_paths)
+    version = _version(sources.digest)
+    directory = diskstore.store_path(home, version)
+
+    def fill(store: ox.Store) -> None:
+        built = _build_oxigraph(config, data_paths, store)
+        if built.version != version:
+            raise DataLoadError(str(config["root"]), None, "the files changed while loading",
+                                "Load again once they are saved")
+
+    opened = diskstore.open_read_only(directory)
+    if opened is None:
+        diskstore.write(directory, fill)  # replaces an incomplete or damaged folder
+        opened = diskstore.open_read_only(directory)
+    if opened is None:  # cannot be opened even when just written: keep it in memory
+        log.warning("building in memory: the store %s cannot be opened", directory)
+        return _build_oxigraph(config, data_paths)
+    store, lock = opened
+    diskstore.prune(directory)
+    dataset = Dataset(store=PersistedOxigraphStore(store, directory, lock), default_union=True)
+    return KnowledgeGraph(dataset, replace(sources, dataset=dataset), version, config)
+
+
 def _build_oxigraph(config: Mapping[str, Any], data_paths: Iterable[Path | str] | None,
-                    ) -> KnowledgeGraph:
-    """The oxigraph path: bulk loads, and provenance and rules run by the engine."""
-    sources = load_oxigraph(config["root"], data_paths)
+                    store: ox.Store | None = None) -> KnowledgeGraph:
+    """The oxigraph path: bulk loads, and provenance and rules run by the engine (in ``store``,
+    else in memory)."""
+    sources = load_oxigraph(config["root"], data_paths, store)
     store = sources.dataset.store._inner
-    version = hashlib.sha256(f"{sources.digest}|{reason.RULESET_VERSION}".encode()).hexdigest()
+    version = _version(sources.digest)
     cache = _cache_file(config, sources.digest)
     inferred = ox.NamedNode(str(GRAPH_INFERRED))
     if cache is not None and cache.is_file():
@@ -250,13 +300,15 @@ def build(
     """Load, derive and reason; reuse cached inferences when the inputs are unchanged."""
     config = load_config(config) if config is None or "root" not in config else config
     if config.get("fast_build") and config["base_iri"] == CANONICAL_BASE:
+        if config.get("use_cache") and config.get("cache_dir"):
+            return _build_on_disk(config, data_paths, Path(config["cache_dir"]) / "stores")
         return _build_oxigraph(config, data_paths)
     sources = load(config["root"], data_paths)
     dataset = sources.dataset
     if config["base_iri"] != CANONICAL_BASE:
         dataset = _rebase(dataset, config["base_iri"])
         sources = replace(sources, dataset=dataset)
-    version = hashlib.sha256(f"{sources.digest}|{reason.RULESET_VERSION}".encode()).hexdigest()
+    version = _version(sources.digest)
     cache = _cache_file(config, sources.digest)
     inferred = _read_cache(cache)
     if inferred is None:

@@ -196,6 +196,21 @@ def load_oxigraph(root: Path | str, data_paths: Iterable[Path | str] | None = No
                          _SubjectFiles(plan, root, False), _SubjectFiles(plan, root, True))
 
 
+def hashed(root: Path | str, data_paths: Iterable[Path | str] | None = None) -> LoadedSources:
+    """The sources with their digest, the files hashed but not parsed (``dataset`` is empty: set
+    it to the one built from them; where each subject was written is read if a report asks)."""
+    root = Path(root)
+    digest = hashlib.sha256()
+    plan = _plan(root, data_paths)
+    for path, _ in plan:
+        try:
+            _digest_file(digest, path, root)
+        except OSError as error:
+            raise DataLoadError(path, None, f"cannot read the file ({error.strerror})") from None
+    return LoadedSources(Dataset(), [p for p, _ in plan], digest.hexdigest(),
+                         _SubjectFiles(plan, root, False), _SubjectFiles(plan, root, True))
+
+
 def load(root: Path | str, data_paths: Iterable[Path | str] | None = None) -> LoadedSources:
     """Load ``root``'s ontology/, shapes/ and data/ (or the given data paths) into one Dataset."""
     root = Path(root)

@@ -14,6 +14,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from tipgraph.errors import ConfigError
+from tipgraph.model import diskstore
 from tipgraph.model.build import KnowledgeGraph
 from tipgraph.store.base import Answer, Store
 from tipgraph.store.memory import MemoryStore
@@ -40,6 +41,8 @@ def open_store(kg: KnowledgeGraph, backend: str = "oxigraph",
         from tipgraph.store.remote import connect
 
         return connect(kg, settings if settings is not None else kg.config)
+    if kg.store_directory is not None:  # read-only on disk, the union already in place
+        return OxigraphStore(kg.oxigraph, size=diskstore.size_of(kg.store_directory))
     if kg.oxigraph is not None:  # built on the oxigraph path: copy it engine to engine
         return OxigraphStore.from_nquads(kg.oxigraph.dump(format=ox.RdfFormat.N_QUADS))
     return OxigraphStore.from_dataset(kg.dataset)
@@ -75,7 +78,10 @@ class StoreSpec:
         if self.backend == "memory":
             return MemoryStore.from_nquads(str(self.nquads))
         if self.directory is not None:
-            return OxigraphStore(ox.Store.read_only(str(self.directory)), size=self.size)
+            opened = diskstore.open_read_only(self.directory)  # locked: never pruned while open
+            if opened is None:
+                raise OSError(f"the store {self.directory} cannot be opened")
+            return OxigraphStore(opened[0], size=self.size, lock=opened[1])
         return OxigraphStore.from_nquads(str(self.nquads), path=True)
 
 

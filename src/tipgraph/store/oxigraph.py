@@ -7,9 +7,8 @@ here, and the worker processes (tipgraph.query.workers) enforce the time limit.
 
 from __future__ import annotations
 
-import contextlib
+import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from tipgraph.errors import QueryError
+from tipgraph.model import diskstore
 from tipgraph.model.namespaces import PREFIXES
 from tipgraph.query.policy import DatasetSpec
 from tipgraph.store.base import Answer, Store, take
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 _SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
 _EMPTY = ox.NamedNode("urn:tipgraph:empty-graph")  # stands for "no graph" in a dataset
-_UNION = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 def to_rdflib(term: object) -> Node | None:
@@ -52,52 +51,31 @@ def to_rdflib(term: object) -> Node | None:
 class OxigraphStore(Store):
     backend = "oxigraph"
 
-    def __init__(self, store: ox.Store, size: int | None = None) -> None:
-        """``store``: named graphs as loaded, and their union (a set) in the default graph."""
-        self._store = store
+    def __init__(self, store: ox.Store, size: int | None = None, lock: object = None) -> None:
+        """``store``: named graphs as loaded, and their union (a set) in the default graph;
+        ``lock``: what keeps an on-disk store from being pruned while this one is open."""
+        self._store, self._lock = store, lock
         self._size = size if size is not None else sum(
             1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 
     @staticmethod
     def persist(kg: KnowledgeGraph, directory: Path) -> tuple[Path, int]:
         """An on-disk store of the dataset (named graphs, and their union in the default
-        graph) at ``directory``, written unless a complete one is there; and its size. Written
-        beside, then renamed: a half-written store is never opened."""
-        ready = directory / "tipgraph-size"
-        if ready.is_file():
-            return directory, int(ready.read_text())
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=directory.name + ".part-", dir=directory.parent))
-        try:
-            dump = work.with_suffix(".nq")
-            kg.write_nquads(dump)
-            if kg.oxigraph is not None:  # the union (default graph) goes in the same bulk load
-                union = kg.oxigraph.query(_UNION)
-                with dump.open("ab") as out:
-                    union.serialize(out, format=ox.RdfFormat.N_TRIPLES)
-                del union
-            store = ox.Store(str(work))
-            store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
-            dump.unlink()
-            if kg.oxigraph is None:
-                store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-                                  for t in store.query(_UNION))
-            store.flush()
-            size = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))[0].value)
-            del store
-            (work / "tipgraph-size").write_text(str(size))
-            try:
-                work.rename(directory)
-            except OSError:  # another process wrote it first: theirs is as good
-                if not ready.is_file():
-                    raise
-                shutil.rmtree(work, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                work.with_suffix(".nq").unlink()
-            raise
-        return directory, int(ready.read_text())
+        graph) at ``directory``, written unless a complete one is there (tipgraph.model.
+        diskstore: a half-written store is never opened); and its size."""
+        if diskstore.size_of(directory) is None:
+            def fill(store: ox.Store) -> None:
+                fd, dump = tempfile.mkstemp(prefix=".dump-", suffix=".nq", dir=directory.parent)
+                os.close(fd)
+                try:
+                    kg.write_nquads(dump)
+                    store.bulk_load(path=dump, format=ox.RdfFormat.N_QUADS)
+                finally:
+                    os.unlink(dump)
+
+            directory.parent.mkdir(parents=True, exist_ok=True)
+            diskstore.write(directory, fill)
+        return directory, diskstore.size_of(directory) or 0
 
     @classmethod
     def from_nquads(cls, data: str | bytes, *, path: bool = False) -> OxigraphStore:
