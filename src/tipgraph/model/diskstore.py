@@ -60,7 +60,7 @@ def open_read_only(directory: Path) -> tuple[ox.Store, Lock] | None:
         if size_of(directory) is None:  # removed while we waited for the lock
             raise OSError("store removed")
         return ox.Store.read_only(str(directory)), lock
-    except OSError as error:
+    except (OSError, RuntimeError) as error:  # RocksDB reports damage as RuntimeError
         log.warning("not opening the store %s: %s", directory, error)
         lock.release()
         return None
