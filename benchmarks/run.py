@@ -17,6 +17,10 @@ Per size (the bundled data; or the bundled data plus `generate.py --triples N`):
   and ``repeat`` (the same texts again and again, as public endpoints see); requests/s, p50, p99.
   Each measurement stops after --requests requests per client or --seconds, whichever first.
 
+With --startup-only: only the start-up of the tipgraph targets (ready cold and warm, wall and
+the CPU seconds the server and its workers had used when ready) and their resident memory after
+one pass through the query mix (one client); no build, query or reference measurements.
+
 Targets: tipgraph with each store (oxigraph, memory, sparql = a remote Oxigraph server that
 tipgraph pushes to), and the references: pyoxigraph in-process (the engine's own limit: the
 same queries on a pyoxigraph Store in this process, threads as clients), Oxigraph server
@@ -104,6 +108,24 @@ def rss_tree_mb(pid: int) -> float:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
     return round(total / 1024, 1)
+
+
+def cpu_tree_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its live descendants."""
+    ticks, children = os.sysconf("SC_CLK_TCK"), {}
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry))
+                stats[int(entry)] = int(fields[11]) + int(fields[12])
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        total += stats.get(current, 0)
+    return round(total / ticks, 2)
 
 
 def prefixes() -> str:
@@ -204,6 +226,7 @@ class Server:
                  ready: float, cleanup: Callable[[], None] = lambda: None) -> None:
         self.process, self.port, self.path = process, port, path
         self.ready_s = round(ready - started, 2)
+        self.ready_cpu_s = cpu_tree_s(process.pid)
         self.cleanup = cleanup
 
     def stop(self) -> None:
@@ -406,6 +429,12 @@ def run_size(size: str, args) -> dict:
     say = lambda text: print(f"[{size}] {text}", file=sys.stderr, flush=True)  # noqa: E731
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as folder:
         cache = Path(folder)
+        if args.startup_only:
+            for target in (t for t in args.targets if t in TIPGRAPH):
+                say(f"{target}: start-up only")
+                out["targets"][target] = run_target(target, root, cache, cache, mix, prologue,
+                                                     args)
+            return out
         say("build cold / warm, inference")
         out["build_cold"] = in_child("build", root, None)
         out["inference"] = in_child("infer", root, None)
@@ -457,9 +486,11 @@ def run_target(target: str, root: Path, cache: Path, nquads: Path, mix, prologue
         with tempfile.TemporaryDirectory(prefix="bench-serve-") as own:
             cold = start_tipgraph(root, Path(own), store, endpoint)  # empty cache: cold
             cold.stop()
-            found = serve_and_measure(start_tipgraph(root, Path(own), store, endpoint), mix,
-                                      args)
-            extra = {"ready_cold_s": cold.ready_s, "ready_warm_s": found.pop("ready_s")}
+            warm = start_tipgraph(root, Path(own), store, endpoint)
+            extra = {"ready_cold_s": cold.ready_s, "ready_cold_cpu_s": cold.ready_cpu_s,
+                     "ready_warm_cpu_s": warm.ready_cpu_s}
+            found = serve_and_measure(warm, mix, args)
+            extra["ready_warm_s"] = found.pop("ready_s")
     finally:
         if remote is not None:
             extra["remote_rss_mb"] = rss_tree_mb(remote.process.pid)
@@ -469,7 +500,11 @@ def run_target(target: str, root: Path, cache: Path, nquads: Path, mix, prologue
 
 def serve_and_measure(server: Server, mix, args, prologue: str = "") -> dict:
     try:
-        queries = measure_queries(http_task(server.port, server.path), mix, args, prologue)
+        task = http_task(server.port, server.path)
+        if args.startup_only:  # one pass through the mix, then the memory
+            queries = {"once-1": drive(task, mix, "repeat", 1, len(mix), 3600, prologue)}
+        else:
+            queries = measure_queries(task, mix, args, prologue)
         return {"ready_s": server.ready_s, "rss_mb": rss_tree_mb(server.process.pid),
                 "queries": queries}
     finally:
@@ -505,14 +540,18 @@ def print_table(results: list[dict]) -> None:
                 print(f"{result['size']:>8} {name:>18} {key:>12} {row['rps']:>8.1f} "
                       f"{row['p50_ms']:>8.2f} {row['p99_ms']:>9.2f} {row['errors']:>4}")
     print()
-    print(f"{'size':>8} {'target':>18} {'ready cold s':>12} {'ready warm s':>12} {'RSS MB':>8}")
+    print(f"{'size':>8} {'target':>18} {'ready cold s':>12} {'ready warm s':>12} {'RSS MB':>8}"
+          f" {'cold CPU s':>10} {'warm CPU s':>10}")
     for result in results:
         for name, target in result["targets"].items():
             if "rss_mb" in target:
                 print(f"{result['size']:>8} {name:>18} {target.get('ready_cold_s', ''):>12} "
                       f"{target.get('ready_warm_s', target.get('ready_s')):>12} "
-                      f"{target['rss_mb']:>8}")
+                      f"{target['rss_mb']:>8} {target.get('ready_cold_cpu_s', ''):>10} "
+                      f"{target.get('ready_warm_cpu_s', ''):>10}")
     print()
+    if any("build_cold" not in result for result in results):
+        return
     for result in results:
         print(f"{result['size']}: {result.get('quads')} quads; build cold "
               f"{result['build_cold']}; warm {result['build_warm']}; inference "
@@ -533,6 +572,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="per client, per measurement")
     parser.add_argument("--seconds", type=float, default=20.0, help="per measurement, at most")
     parser.add_argument("--validate", action="store_true", help="also time tipgraph validate")
+    parser.add_argument("--startup-only", action="store_true",
+                        help="only the tipgraph targets' start-up and memory (see above)")
     parser.add_argument("--child")
     parser.add_argument("--root")
     parser.add_argument("--cache")
