@@ -229,7 +229,9 @@ def _build_on_disk(config: Mapping[str, Any], data_paths: Iterable[Path | str] |
 
     opened = diskstore.open_read_only(directory)
     if opened is None:
-        diskstore.write(directory, fill)  # replaces an incomplete or damaged folder
+        if directory.exists():  # incomplete or damaged: never opened, rebuilt
+            diskstore.remove(directory)
+        diskstore.write(directory, fill)
         opened = diskstore.open_read_only(directory)
     if opened is None:  # cannot be opened even when just written: keep it in memory
         log.warning("building in memory: the store %s cannot be opened", directory)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 import shutil
@@ -68,7 +69,7 @@ def open_read_only(directory: Path) -> tuple[ox.Store, Lock] | None:
 
 def write(directory: Path, fill: Callable[[ox.Store], None]) -> None:
     """Write a store at ``directory``: ``fill`` loads the named graphs into it, then their union
-    goes to the default graph. A damaged folder there (no mark, or unreadable) is replaced."""
+    goes to the default graph. If another process wrote it meanwhile, theirs is kept."""
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=directory.name + ".part-", dir=directory.parent))
@@ -80,9 +81,8 @@ def write(directory: Path, fill: Callable[[ox.Store], None]) -> None:
         store.flush()
         size = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))[0].value)
         del store
+        gc.collect()  # the build's rdflib views hold the store in cycles: close it now
         (work / MARK).write_text(str(size))
-        if directory.exists():
-            remove(directory)
         try:
             work.rename(directory)
         except OSError:  # another process wrote it first: theirs is as good
