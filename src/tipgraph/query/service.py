@@ -64,7 +64,8 @@ class QueryService:
                 self._folder = tempfile.mkdtemp(prefix="tipgraph-store-")
                 cache = self.settings.get("cache_dir") if self.settings.get("use_cache") else None
                 spec = StoreSpec.dump(self.kg, self.backend, Path(self._folder), cache)
-                self._pool = WorkerPool(spec, self.limits.workers, self.limits.timeout)
+                self._pool = WorkerPool(spec, self.limits.workers, self.limits.timeout,
+                                        self.limits.max_workers)
             return self._pool
 
     def start(self) -> QueryService:
