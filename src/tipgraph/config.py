@@ -44,9 +44,10 @@ SETTINGS: tuple[Setting, ...] = (
             "(default: the bundled knowledge graph).", _optional_path),
     Setting("base_iri", "https://w3id.org/tipgraph/id/",
             "Base IRI of the data; IRIs in the files are rewritten to it when it differs."),
-    Setting("cache_dir", None, "Where inferences are cached (default: ~/.cache/tipgraph; "
-            "empty to disable).", _optional_path),
-    Setting("use_cache", True, "Reuse cached inferences keyed by the inputs' content.", _bool),
+    Setting("cache_dir", None, "Where inferences and the on-disk stores of the data are "
+            "cached (default: ~/.cache/tipgraph; empty to disable).", _optional_path),
+    Setting("use_cache", True, "Reuse cached inferences and stores keyed by the inputs' "
+            "content.", _bool),
     Setting("store", "oxigraph", "Query engine: oxigraph (default), memory (rdflib) or sparql "
             "(a remote SPARQL 1.1 store)."),
     Setting("fast_build", True, "Build with pyoxigraph bulk loads and engine-run rules (seconds "
