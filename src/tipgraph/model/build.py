@@ -119,19 +119,32 @@ class KnowledgeGraph:
         store = self.dataset.store
         return store._inner if isinstance(store, OxigraphStore) else None
 
-    def write_nquads(self, path: Path | str) -> Path:
-        """The whole dataset as N-Quads (for worker processes and dumps); fast on oxigraph."""
-        path = Path(path)
-        if self.store_directory is not None:  # the named graphs, not their union
-            store = self.oxigraph
-            ox.serialize((q for g in store.named_graphs()
-                          for q in store.quads_for_pattern(None, None, None, g)),
-                         str(path), ox.RdfFormat.N_QUADS)
-        elif self.oxigraph is not None:
-            self.oxigraph.dump(path, format=ox.RdfFormat.N_QUADS)
+    def write_nquads(self, path: Path | str, union: bool = False) -> Path:
+        """The whole dataset as N-Quads (for worker processes and dumps); fast on oxigraph.
+        With ``union``, the union of the graphs (a set) follows in the default graph, in the
+        same document: a store loading it keeps the blank nodes shared (tipgraph.model.
+        diskstore)."""
+        path, store = Path(path), self.oxigraph
+        if self.store_directory is not None:  # its default graph holds the union already
+            quads = (q for g in ([None] if union else store.named_graphs())
+                     for q in store.quads_for_pattern(None, None, None, g))
+            ox.serialize(quads, str(path), ox.RdfFormat.N_QUADS)
+        elif store is not None:
+            store.dump(path, format=ox.RdfFormat.N_QUADS)
+            if union:
+                with path.open("ab") as out:
+                    store.query(_UNION).serialize(out, format=ox.RdfFormat.N_TRIPLES)
         else:
             self.dataset.serialize(destination=str(path), format="nquads", encoding="utf-8")
+            if union:
+                with path.open("ab") as out:
+                    merged = Graph()
+                    merged += self.dataset.triples((None, None, None))
+                    out.write(merged.serialize(format="nt", encoding="utf-8"))
         return path
+
+
+_UNION = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 def _page_sort_key(name: URIRef) -> tuple[int, str]:
@@ -221,17 +234,18 @@ def _build_on_disk(config: Mapping[str, Any], data_paths: Iterable[Path | str] |
     version = _version(sources.digest)
     directory = diskstore.store_path(home, version)
 
-    def fill(store: ox.Store) -> None:
-        built = _build_oxigraph(config, data_paths, store)
+    def dump(path: Path) -> None:  # built in memory, then bulk-loaded: far faster than updates
+        built = _build_oxigraph(config, data_paths)
         if built.version != version:
             raise DataLoadError(str(config["root"]), None, "the files changed while loading",
                                 "Load again once they are saved")
+        built.write_nquads(path, union=True)
 
     opened = diskstore.open_read_only(directory)
     if opened is None:
         if directory.exists():  # incomplete or damaged: never opened, rebuilt
             diskstore.remove(directory)
-        diskstore.write(directory, fill)
+        diskstore.write(directory, dump)
         opened = diskstore.open_read_only(directory)
     if opened is None:  # cannot be opened even when just written: keep it in memory
         log.warning("building in memory: the store %s cannot be opened", directory)
@@ -243,10 +257,9 @@ def _build_on_disk(config: Mapping[str, Any], data_paths: Iterable[Path | str] |
 
 
 def _build_oxigraph(config: Mapping[str, Any], data_paths: Iterable[Path | str] | None,
-                    store: ox.Store | None = None) -> KnowledgeGraph:
-    """The oxigraph path: bulk loads, and provenance and rules run by the engine (in ``store``,
-    else in memory)."""
-    sources = load_oxigraph(config["root"], data_paths, store)
+                    ) -> KnowledgeGraph:
+    """The oxigraph path: bulk loads, and provenance and rules run by the engine."""
+    sources = load_oxigraph(config["root"], data_paths)
     store = sources.dataset.store._inner
     version = _version(sources.digest)
     cache = _cache_file(config, sources.digest)

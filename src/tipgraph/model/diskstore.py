@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 MARK = "tipgraph-size"
 PREFIX = "oxigraph-"
-_UNION = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 def store_path(home: Path, version: str) -> Path:
@@ -67,21 +66,22 @@ def open_read_only(directory: Path) -> tuple[ox.Store, Lock] | None:
         return None
 
 
-def write(directory: Path, fill: Callable[[ox.Store], None]) -> None:
-    """Write a store at ``directory``: ``fill`` loads the named graphs into it, then their union
-    goes to the default graph. If another process wrote it meanwhile, theirs is kept."""
+def write(directory: Path, dump: Callable[[Path], object]) -> None:
+    """Write a store at ``directory``: ``dump(path)`` writes the named graphs as N-Quads, and
+    their union in the default graph (``KnowledgeGraph.write_nquads(path, union=True)``), which
+    the engine bulk-loads. If another process wrote the store meanwhile, theirs is kept."""
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=directory.name + ".part-", dir=directory.parent))
+    data = work.with_name(work.name + ".nq")
     try:
+        dump(data)
+        gc.collect()  # what the dump was made from (a build in memory) goes before the load
         store = ox.Store(str(work))
-        fill(store)
-        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-                          for t in store.query(_UNION))
+        store.bulk_load(path=str(data), format=ox.RdfFormat.N_QUADS)
         store.flush()
         size = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))[0].value)
         del store
-        gc.collect()  # the build's rdflib views hold the store in cycles: close it now
         (work / MARK).write_text(str(size))
         try:
             work.rename(directory)
@@ -92,6 +92,9 @@ def write(directory: Path, fill: Callable[[ox.Store], None]) -> None:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    finally:
+        with contextlib.suppress(OSError):
+            data.unlink()
 
 
 def remove(directory: Path) -> bool:

@@ -7,9 +7,7 @@ here, and the worker processes (tipgraph.query.workers) enforce the time limit.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,17 +62,7 @@ class OxigraphStore(Store):
         graph) at ``directory``, written unless a complete one is there (tipgraph.model.
         diskstore: a half-written store is never opened); and its size."""
         if diskstore.size_of(directory) is None:
-            def fill(store: ox.Store) -> None:
-                fd, dump = tempfile.mkstemp(prefix=".dump-", suffix=".nq", dir=directory.parent)
-                os.close(fd)
-                try:
-                    kg.write_nquads(dump)
-                    store.bulk_load(path=dump, format=ox.RdfFormat.N_QUADS)
-                finally:
-                    os.unlink(dump)
-
-            directory.parent.mkdir(parents=True, exist_ok=True)
-            diskstore.write(directory, fill)
+            diskstore.write(directory, lambda path: kg.write_nquads(path, union=True))
         return directory, diskstore.size_of(directory) or 0
 
     @classmethod
