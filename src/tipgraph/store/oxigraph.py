@@ -34,9 +34,15 @@ _EMPTY = ox.NamedNode("urn:tipgraph:empty-graph")  # stands for "no graph" in a 
 _UNION = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
-# Triple terms (RDF 1.2) can only come from the query (the data has none): <<( )>>, << >>,
-# TRIPLE(), and annotations {| |}. Such queries take the rdflib path, which refuses them.
-_MAY_QUOTE = re.compile(r"<<|\{\||\bTRIPLE\s*\(", re.IGNORECASE)
+_TRIPLE_CALL = re.compile(r"\bTRIPLE\s*\(", re.IGNORECASE)
+
+
+def may_make_triple_terms(sparql: str) -> bool:
+    """Triple terms (RDF 1.2) can only come from the query (the data has none): <<( )>>,
+    << >>, TRIPLE(), and annotations {| |}. Conservative: a mention in a string counts."""
+    text = expand_escapes(sparql) if "\\" in sparql else sparql
+    return "<<" in text or "{|" in text or (
+        "triple" in text.lower() and _TRIPLE_CALL.search(text) is not None)
 
 
 @contextlib.contextmanager
@@ -175,7 +181,7 @@ class OxigraphStore(Store):
         """Written by pyoxigraph (tipgraph.store.oxwrite); a boolean and JSON-LD by
         tipgraph.query.results. None (the rdflib path) for a query that could make RDF-star
         triple terms: that path refuses them."""
-        if _MAY_QUOTE.search(expand_escapes(sparql)):
+        if may_make_triple_terms(sparql):  # the rdflib path refuses them
             return None
         with _engine_errors():
             result = self._run(sparql, dataset, base)
