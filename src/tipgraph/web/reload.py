@@ -3,7 +3,8 @@
 A reload never touches what is being served until the new build has proved itself:
 
 1. build the graph again from the files (in a background thread, off the request path);
-2. validate it (SHACL shapes and the ontology's checks: tens of seconds on the full data);
+2. validate it (SHACL shapes and the ontology's checks: tens of seconds on the full data), in
+   a child process so that requests keep the server's interpreter to themselves;
 3. start its query workers and wait until they are ready;
 4. swap it in as a whole (``AppState.swap``: one assignment). A request in flight finishes on
    the generation it started with; the old workers stop when the last such request is done.
@@ -17,10 +18,15 @@ Reload requests that arrive while a reload runs are folded into one more reload 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,16 +207,13 @@ class Reloader:
         return new
 
     def _check(self, kg: Any) -> None:
-        from tipgraph.model.validate import validate
-
-        log.info("reload: validating the new build")
-        try:
-            report = validate(kg)
-        except TipgraphError as error:
-            raise _Refused(f"the shapes cannot be used: {error}") from None
-        except Exception as error:
-            log.exception("reload: validation failed unexpectedly")
-            raise _Refused(f"validation failed: {type(error).__name__}: {error}") from None
+        log.info("reload: validating the new build (in a separate process)")
+        outcome, payload = validate_elsewhere(self.settings)
+        if outcome == "refused":
+            raise _Refused(payload)
+        version, report = payload
+        if version != kg.version:  # a file changed meanwhile: the next poll or signal retries
+            raise _Refused("the files changed while the new build was validated")
         if report.violations:
             raise _Refused(f"the new build has {len(report.violations)} violation(s):\n"
                            f"{report.to_text()}")
@@ -233,6 +236,40 @@ class Reloader:
 
 class _Refused(Exception):
     """Why a reload keeps the old build."""
+
+
+def validate_elsewhere(settings: Mapping[str, Any]) -> tuple[str, Any]:
+    """Build and validate in a child process: ("ok", (version, report)) or ("refused", why).
+
+    Not in the server's process: validation is pure Python for tens of seconds, and there it
+    would hold the interpreter lock against every request thread (on a busy machine a reload
+    then took minutes while requests slowed down). The child runs at a lower priority and
+    reuses the inference cache the server's own build just wrote."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as executor:
+            return executor.submit(_build_and_validate, dict(settings)).result()
+    except BrokenProcessPool:
+        return "refused", "the validating process died (out of memory?); nothing changed"
+
+
+def _build_and_validate(settings: dict[str, Any]) -> tuple[str, Any]:
+    from tipgraph.model.validate import validate
+
+    with contextlib.suppress(OSError):
+        os.nice(10)  # serving requests comes first
+    try:
+        kg = build(settings)
+    except TipgraphError as error:
+        return "refused", f"the files do not load: {error}"
+    try:
+        return "ok", (kg.version, validate(kg))
+    except TipgraphError as error:
+        return "refused", f"the shapes cannot be used: {error}"
+    except Exception as error:
+        log.exception("reload: validation failed unexpectedly")
+        return "refused", f"validation failed: {type(error).__name__}: {error}"
 
 
 __all__ = ["ReloadStatus", "Reloader", "fingerprint"]
