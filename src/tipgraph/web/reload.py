@@ -18,10 +18,8 @@ Reload requests that arrive while a reload runs are folded into one more reload 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -242,9 +240,9 @@ def validate_elsewhere(settings: Mapping[str, Any]) -> tuple[str, Any]:
     """Build and validate in a child process: ("ok", (version, report)) or ("refused", why).
 
     Not in the server's process: validation is pure Python for tens of seconds, and there it
-    would hold the interpreter lock against every request thread (on a busy machine a reload
-    then took minutes while requests slowed down). The child runs at a lower priority and
-    reuses the inference cache the server's own build just wrote."""
+    would hold the interpreter lock against every request thread. The child reuses the
+    inference cache that the server's own build has just written. (Not at a lower priority: on a
+    busy machine a niced child starved, and the reload took many minutes.)"""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     try:
@@ -257,8 +255,6 @@ def validate_elsewhere(settings: Mapping[str, Any]) -> tuple[str, Any]:
 def _build_and_validate(settings: dict[str, Any]) -> tuple[str, Any]:
     from tipgraph.model.validate import validate
 
-    with contextlib.suppress(OSError):
-        os.nice(10)  # serving requests comes first
     try:
         kg = build(settings)
     except TipgraphError as error:
