@@ -89,10 +89,16 @@ class Publishing:
 
     def _validate(self) -> None:
         from tipgraph.model.validate import validate
+        from tipgraph.model.validate_child import validate_elsewhere
 
         try:
+            outcome, payload = validate_elsewhere(self.kg.config)  # not in the server's GIL
+            if outcome == "ok" and payload[0] == self.kg.version:
+                report = payload[1]
+            else:  # a graph not built from its settings alone (a test's, for one): here
+                report = validate(self.kg)
             by_focus: dict[str, list[Finding]] = defaultdict(list)
-            for finding in validate(self.kg).findings:
+            for finding in report.findings:
                 by_focus[finding.focus].append(finding)
             self._findings = dict(by_focus)
         except Exception:  # a broken shapes file must not take the pages down

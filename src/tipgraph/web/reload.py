@@ -19,18 +19,16 @@ Reload requests that arrive while a reload runs are folded into one more reload 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tipgraph.errors import TipgraphError
 from tipgraph.model.build import build
+from tipgraph.model.validate_child import validate_elsewhere
 from tipgraph.web.app import AppState, Generation
 
 log = logging.getLogger(__name__)
@@ -234,38 +232,6 @@ class Reloader:
 
 class _Refused(Exception):
     """Why a reload keeps the old build."""
-
-
-def validate_elsewhere(settings: Mapping[str, Any]) -> tuple[str, Any]:
-    """Build and validate in a child process: ("ok", (version, report)) or ("refused", why).
-
-    Not in the server's process: validation is pure Python for tens of seconds, and there it
-    would hold the interpreter lock against every request thread. The child reuses the
-    inference cache that the server's own build has just written. (Not at a lower priority: on a
-    busy machine a niced child starved, and the reload took many minutes.)"""
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as executor:
-            return executor.submit(_build_and_validate, dict(settings)).result()
-    except BrokenProcessPool:
-        return "refused", "the validating process died (out of memory?); nothing changed"
-
-
-def _build_and_validate(settings: dict[str, Any]) -> tuple[str, Any]:
-    from tipgraph.model.validate import validate
-
-    try:
-        kg = build(settings)
-    except TipgraphError as error:
-        return "refused", f"the files do not load: {error}"
-    try:
-        return "ok", (kg.version, validate(kg))
-    except TipgraphError as error:
-        return "refused", f"the shapes cannot be used: {error}"
-    except Exception as error:
-        log.exception("reload: validation failed unexpectedly")
-        return "refused", f"validation failed: {type(error).__name__}: {error}"
 
 
 __all__ = ["ReloadStatus", "Reloader", "fingerprint"]
