@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from typing import Any
 
 from tipgraph.errors import TipgraphError
@@ -19,19 +18,37 @@ from tipgraph.model.build import build
 log = logging.getLogger(__name__)
 
 
-def validate_elsewhere(settings: Mapping[str, Any]) -> tuple[str, Any]:
+def validate_elsewhere(settings: Mapping[str, Any], attempts: int = 2) -> tuple[str, Any]:
     """Build and validate in a child process: ("ok", (version, report)) or ("refused", why).
 
     The child builds from the same settings (reusing the inference cache the server's build
     has written); callers compare the version it reports with their own. Not at a lower
-    priority: on a busy machine a niced child starved, and a reload took many minutes."""
+    priority: on a busy machine a niced child starved, and a reload took many minutes. A child
+    that dies (killed, out of memory) is tried again once; then the reason is returned."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as executor:
-            return executor.submit(_build_and_validate, dict(settings)).result()
-    except BrokenProcessPool:
-        return "refused", "the validating process died (out of memory?); nothing changed"
+    death = ""
+    for _ in range(attempts):
+        receiving, sending = context.Pipe(duplex=False)
+        child = context.Process(target=_child, args=(sending, dict(settings)), daemon=True,
+                                name="tipgraph-validation")
+        child.start()
+        sending.close()
+        try:
+            return receiving.recv()
+        except EOFError:  # it died before answering
+            child.join(10)
+            death = f"the validating process died (exit code {child.exitcode})"
+            log.warning("%s; trying again", death)
+        finally:
+            receiving.close()
+            child.join(10)
+    return "refused", f"{death}; nothing changed"
+
+
+def _child(sending: Connection, settings: dict[str, Any]) -> None:
+    sending.send(_build_and_validate(settings))
+    sending.close()
 
 
 def _build_and_validate(settings: dict[str, Any]) -> tuple[str, Any]:
