@@ -67,7 +67,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 5000, "Port `tipgraph serve` listens on (0 picks a free one).", int),
     Setting("threads", 16, "Request-handling threads of the WSGI server: requests handled at "
             "once (more wait in the connection queue). A query holds its thread while it runs "
-            "or waits for a worker: keep it well above query_workers.", int),
+            "or waits for a worker: keep it above query_workers_max.", int),
     Setting("query_workers", 2, "Worker processes kept running for SPARQL queries (0: answer "
             "in the server process, without time limit enforcement).", int),
     Setting("query_workers_max", 12, "Most worker processes at once: while queries keep the "
