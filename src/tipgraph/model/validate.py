@@ -1,10 +1,18 @@
 """Validate the knowledge graph: SHACL shapes over the data, and the ontology's own checks.
 
 ``validate()`` returns a ValidationReport (data); the CLI only prints it.
+
+pyshacl runs over two pyoxigraph stores built for it (the data views below), not over rdflib
+graphs: its SPARQL-based targets and constraints are then evaluated by Oxigraph instead of being
+parsed by rdflib's pyparsing grammar once per focus node, and no rdflib merge of the whole data is
+made (at 10k synthetic triples: 87 s CPU before, see benchmarks/README.md "Validation").
+``validate(kg, changed=True)`` re-checks only the focus nodes a change can affect (see
+tipgraph.model.scope).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -14,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
@@ -23,6 +32,8 @@ from tipgraph.model.build import KnowledgeGraph, build
 from tipgraph.model.namespaces import (
     CANONICAL_BASE,
     GRAPH_CURATED,
+    GRAPH_INFERRED,
+    GRAPH_ONTOLOGY,
     OWL,
     PREFIXES,
     RDF,
@@ -31,6 +42,8 @@ from tipgraph.model.namespaces import (
     SKOS,
     TIP,
 )
+from tipgraph.model.oxstore import plain
+from tipgraph.model.reason import to_ox
 
 TIPSH = Namespace("https://w3id.org/tipgraph/shapes#")
 
@@ -136,14 +149,15 @@ def _shorten_iris(text: str) -> str:
     return _IRI_IN_TEXT.sub(lambda m: short(URIRef(m.group(0))) or m.group(0), text)
 
 
-def _files_of(focus: Node | None, data: Graph, subject_files: Mapping[URIRef, set[str]]
+def _files_of(focus: Node | None, views: DataViews, subject_files: Mapping[URIRef, set[str]]
               ) -> tuple[str, ...]:
     """The files that write about the focus node; for a node that is only ever a value (an
     undescribed entity), the files of the entities that point to it."""
     files = set(subject_files.get(focus, ()))  # type: ignore[arg-type]
     if not files and focus is not None:
-        for referrer in data.subjects(None, focus):
-            files |= subject_files.get(referrer, set())  # type: ignore[arg-type]
+        for quad in views.full.quads_for_pattern(None, None, to_ox(focus), ox.DefaultGraph()):
+            if isinstance(quad.subject, ox.NamedNode):
+                files |= subject_files.get(URIRef(quad.subject.value), set())
     return tuple(sorted(files))
 
 
@@ -182,14 +196,15 @@ def _named_shapes(shapes: Graph) -> dict[Node, Node]:
     return named
 
 
-def _shacl_findings(report: Graph, data: Graph, subject_files: Mapping[URIRef, set[str]],
-                    named: Mapping[Node, Node]) -> list[Finding]:
+def _shacl_findings(report: Graph, views: DataViews, subject_files: Mapping[URIRef, set[str]],
+                    named: Mapping[Node, Node]) -> list[tuple[Node | None, Finding]]:
+    """Each result of a pyshacl report as a Finding, with its focus node."""
     findings = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
         severity = str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
         messages = {_shorten_iris(str(m)) for m in report.objects(result, SH.resultMessage)}
-        findings.append(Finding(
+        findings.append((focus, Finding(
             severity=severity,
             focus=short(focus) or "",
             message="; ".join(sorted(messages)) or "(shape without sh:message)",
@@ -197,8 +212,8 @@ def _shacl_findings(report: Graph, data: Graph, subject_files: Mapping[URIRef, s
             value=None if (value := report.value(result, SH.value)) == focus else short(value),
             shape=short(named.get(source, source)) if (source := report.value(
                 result, SH.sourceShape)) is not None else None,
-            files=_files_of(focus, data, subject_files),
-        ))
+            files=_files_of(focus, views, subject_files),
+        )))
     return findings
 
 
@@ -210,19 +225,19 @@ FACT_CLASSES = (TIP.Organisation, TIP.Post, TIP.Person, TIP.Place, TIP.Instrumen
                 TIP.Initiative, TIP.Event, TIP.Judgment, TIP.CountObservation)
 
 
-def curated_fact_findings(kg: KnowledgeGraph) -> list[Finding]:
+def curated_fact_findings(kg: KnowledgeGraph, views: DataViews | None = None) -> list[Finding]:
     """Facts about source entities written outside any page graph (so in the curated graph).
 
     The curated graph is for tipgraph's own vocabulary and notes (tip:sourceNote); a relation,
     type, label or date of a mechanism, instrument... there has no page to cite.
     """
+    views = views or data_views(kg)
     curated = kg.graph(GRAPH_CURATED)
-    types = kg.union(inferred=True, ontology=False)
     findings = []
     for subject in sorted(set(curated.subjects()), key=str):
         if not isinstance(subject, URIRef):
             continue
-        if not any((subject, RDF.type, cls) in types for cls in FACT_CLASSES):
+        if not views.has_fact_class(subject):
             continue
         predicates = sorted({p for p in curated.predicates(subject) if p not in NOTE_PREDICATES},
                             key=str)
@@ -271,6 +286,68 @@ def used_terms(graph: Graph) -> set[Node]:
     return terms
 
 
+# --- The data the shapes are checked on ------------------------------------------------------
+
+
+@dataclass
+class DataViews:
+    """The two data graphs the shapes run on, each a pyoxigraph store (default graph only), and
+    the knowledge graph's own store (named graphs) they were copied from."""
+
+    full: ox.Store      # asserted data + inferences + ontology
+    asserted: ox.Store  # asserted data + ontology + the derived rdf:type triples
+    source: ox.Store
+    data_graphs: list[ox.NamedNode]
+
+    def has_fact_class(self, subject: URIRef) -> bool:
+        """Typed (asserted or inferred, not by the ontology) as a source entity's class."""
+        graphs = " ".join(str(g) for g in [*self.data_graphs, ox.NamedNode(str(GRAPH_INFERRED))])
+        classes = " ".join(f"<{c}>" for c in FACT_CLASSES)
+        return bool(self.source.query(
+            f"ASK {{ VALUES ?g {{ {graphs} }} VALUES ?c {{ {classes} }} "
+            f"GRAPH ?g {{ <{subject}> a ?c }} }}"))
+
+    def used_terms(self) -> set[Node]:
+        """used_terms() of the asserted data (page graphs + curated graph)."""
+        graphs = " ".join(str(g) for g in self.data_graphs)
+        terms: set[Node] = set()
+        for row in self.source.query(f"SELECT DISTINCT ?t {{ VALUES ?g {{ {graphs} }} "
+                                     f"{{ GRAPH ?g {{ ?s ?t ?o }} }} UNION "
+                                     f"{{ GRAPH ?g {{ ?s a ?t }} }} }}"):
+            term = row[0]
+            terms.add(URIRef(term.value) if isinstance(term, ox.NamedNode) else Literal(
+                term.value) if isinstance(term, ox.Literal) else BNode(term.value))
+        return terms
+
+
+def data_views(kg: KnowledgeGraph) -> DataViews:
+    """Copy the asserted graphs, the inferences and the ontology into the two views (in the
+    engine: a second or two at 100k triples). A knowledge graph built on the rdflib path is
+    first copied into a pyoxigraph store."""
+    source = kg.oxigraph
+    if source is None:
+        source = ox.Store()
+        source.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(
+            g.identifier if isinstance(g, Graph) else g)))
+            for s, p, o, g in kg.dataset.quads((None, None, None, None)) if g is not None)
+    data_graphs = [ox.NamedNode(str(name)) for name in kg.data_graph_names()]
+    ontology, inferred = ox.NamedNode(str(GRAPH_ONTOLOGY)), ox.NamedNode(str(GRAPH_INFERRED))
+    full, asserted = ox.Store(), ox.Store()
+
+    def moved(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+        default = ox.DefaultGraph()
+        return [ox.Quad(q.subject, q.predicate, q.object, default) for q in quads]
+
+    for name in [*data_graphs, ontology]:
+        quads = moved(source.quads_for_pattern(None, None, None, name))
+        full.extend(quads)
+        asserted.extend(quads)
+    full.extend(moved(source.quads_for_pattern(None, None, None, inferred)))
+    asserted.extend(moved(source.quads_for_pattern(None, ox.NamedNode(str(RDF.type)), None,
+                                                   inferred)))
+    return DataViews(full, asserted, source, data_graphs)
+
+
 def _split_shapes(shapes: Graph, base_iri: str) -> tuple[Graph, Graph]:
     """Two copies of the shapes: one with only the targets of the shapes checked on the full
     data (asserted + inferred + ontology), one with only those of the tipsh:AssertedData shapes.
@@ -295,18 +372,55 @@ TARGET_PREDICATES = frozenset({SH.targetClass, SH.targetNode, SH.targetSubjectsO
                                SH.targetObjectsOf, SH.target})
 
 
-def _run_shacl(data: Graph, shapes: Graph) -> Graph:
+@functools.cache
+def _frozen_data_graph() -> type:
+    """pyshacl's view of a pyoxigraph store, for a store that does not change during a run.
+
+    pyshacl (0.40) evaluates ``datagraph or shapes_graph`` for every validation result it makes
+    (including the discarded ones of each sh:or branch), and on a pyoxigraph store that truth
+    test is a SPARQL COUNT over the whole store: quadratic. It is asked once here. And it asks
+    for the objects of a literal (a literal value checked against a shape with a property, as
+    tipsh:Untyped), which pyoxigraph refuses: a literal has none, as rdflib answers."""
+    from pyshacl.graph_abstraction import OxigraphDataGraph
+
+    class FrozenOxigraphDataGraph(OxigraphDataGraph):  # type: ignore[misc, valid-type]
+        def __bool__(self) -> bool:
+            if not hasattr(self, "_non_empty"):
+                self._non_empty = bool(self.impl.query("ASK { ?s ?p ?o }"))
+            return self._non_empty
+
+        def objects(self, subject: Any = None, predicate: Any = None, unique: bool = False
+                    ) -> Any:
+            if isinstance(subject, Literal):
+                return iter(())
+            return super().objects(subject, predicate, unique)
+
+        def predicate_objects(self, subject: Any = None, unique: bool = False) -> Any:
+            if isinstance(subject, Literal):
+                return iter(())
+            return super().predicate_objects(subject, unique)
+
+    return FrozenOxigraphDataGraph
+
+
+def _run_shacl(data: ox.Store, shapes: Graph) -> Graph:
     if not any(shapes.triples((None, p, None)) for p in TARGET_PREDICATES):
         return Graph()
     try:
         from pyshacl import validate as shacl_validate  # slow to import: on use
 
+        # inplace: the store is this run's own copy (pyshacl would otherwise copy it again)
         _, report_graph, _ = shacl_validate(
-            data, shacl_graph=shapes, inference="none", advanced=True,
-            allow_warnings=True, allow_infos=True,
+            _frozen_data_graph()(data), shacl_graph=shapes, inference="none", advanced=True,
+            allow_warnings=True, allow_infos=True, inplace=True,
         )
     except Exception as error:  # pyshacl reports broken shapes with assorted exception types
         raise ShapesError(f"the shapes could not be applied: {error}") from None
+    # pyoxigraph gives plain literals as xsd:string: show them as the curator wrote them
+    for s, p, o in list(report_graph):
+        if plain(o) is not o:
+            report_graph.remove((s, p, o))
+            report_graph.add((s, p, plain(o)))
     return report_graph
 
 
@@ -338,27 +452,16 @@ def _validate(kg: KnowledgeGraph, shapes: Graph | None) -> ValidationReport:
         raise ShapesError("no SHACL shapes were loaded: shapes/ is empty or missing")
     base_iri = str(kg.config.get("base_iri", CANONICAL_BASE))
     full_shapes, asserted_shapes = _split_shapes(shapes_graph, base_iri)
-    asserted = kg.asserted()
-    union = kg.union(inferred=True, ontology=True)
-    derived_types = kg.inferred.triples((None, RDF.type, None))
-    asserted_view = _merge_graphs(asserted, kg.ontology, derived_types)
+    views = data_views(kg)
     named = _named_shapes(shapes_graph)
     report_graph = Graph()
     findings: list[Finding] = []
-    for data, shapes_part in ((union, full_shapes), (asserted_view, asserted_shapes)):
+    for data, shapes_part in ((views.full, full_shapes), (views.asserted, asserted_shapes)):
         part = _run_shacl(data, shapes_part)
         report_graph += part
-        findings += _shacl_findings(part, union, kg.sources.subject_files, named)
-    findings += curated_fact_findings(kg)
-    findings += ontology_findings(kg.ontology, used_terms(asserted) | used_terms(shapes_graph))
+        findings += [f for _, f in _shacl_findings(part, views, kg.sources.subject_files, named)]
+    findings += curated_fact_findings(kg, views)
+    findings += ontology_findings(kg.ontology, views.used_terms() | used_terms(shapes_graph))
     findings = sorted(set(findings), key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.files,
                                                     f.focus, f.path or "", f.message))
     return ValidationReport(findings, report_graph)
-
-
-def _merge_graphs(*parts: Iterable[tuple[Node, Node, Node]]) -> Graph:
-    merged = Graph()
-    for part in parts:
-        for triple in part:
-            merged.add(triple)
-    return merged
