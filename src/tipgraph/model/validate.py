@@ -63,10 +63,26 @@ class Finding:
     files: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ValidationScope:
+    """What a validation checked: everything, or (``changed``) the focus nodes a change can
+    affect, with the findings of the others taken from the last validated build."""
+
+    mode: str                   # "full" or "changed"
+    reason: str                 # why full, or what changed
+    changed_files: tuple[str, ...] = ()
+    touched_nodes: int = 0      # nodes whose data differs from the last validated build
+    rechecked_nodes: int = 0    # focus nodes the local shapes ran on
+    global_shapes: int = 0      # shapes run in full every time
+    local_shapes: int = 0
+
+
 @dataclass
 class ValidationReport:
     findings: list[Finding] = field(default_factory=list)
+    # the pyshacl results of this run; a scoped run holds only those of the nodes it re-checked
     report_graph: Graph = field(default_factory=Graph)
+    scope: ValidationScope | None = None
 
     @property
     def violations(self) -> list[Finding]:
@@ -86,6 +102,8 @@ class ValidationReport:
             "violations": len(self.violations),
             "warnings": len(self.warnings),
             "results": [asdict(f) for f in self.findings],
+            **({"scope": asdict(self.scope)} if self.scope and self.scope.mode == "changed"
+               else {}),
         }, indent=2, ensure_ascii=False)
 
     def to_turtle(self) -> str:
@@ -197,21 +215,21 @@ def _named_shapes(shapes: Graph) -> dict[Node, Node]:
 
 
 def _shacl_findings(report: Graph, views: DataViews, subject_files: Mapping[URIRef, set[str]],
-                    named: Mapping[Node, Node]) -> list[tuple[Node | None, Finding]]:
-    """Each result of a pyshacl report as a Finding, with its focus node."""
+                    named: Mapping[Node, Node]) -> list[tuple[Node | None, Node | None, Finding]]:
+    """Each result of a pyshacl report as a Finding, with its focus node and source shape."""
     findings = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
+        source = report.value(result, SH.sourceShape)
         severity = str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
         messages = {_shorten_iris(str(m)) for m in report.objects(result, SH.resultMessage)}
-        findings.append((focus, Finding(
+        findings.append((focus, source, Finding(
             severity=severity,
             focus=short(focus) or "",
             message="; ".join(sorted(messages)) or "(shape without sh:message)",
             path=_path_text(report, report.value(result, SH.resultPath)),
             value=None if (value := report.value(result, SH.value)) == focus else short(value),
-            shape=short(named.get(source, source)) if (source := report.value(
-                result, SH.sourceShape)) is not None else None,
+            shape=short(named.get(source, source)) if source is not None else None,
             files=_files_of(focus, views, subject_files),
         )))
     return findings
@@ -307,6 +325,11 @@ class DataViews:
             f"ASK {{ VALUES ?g {{ {graphs} }} VALUES ?c {{ {classes} }} "
             f"GRAPH ?g {{ <{subject}> a ?c }} }}"))
 
+    def has_blank_nodes(self) -> bool:
+        graphs = " ".join(str(g) for g in [*self.data_graphs, ox.NamedNode(str(GRAPH_INFERRED))])
+        return bool(self.source.query(f"ASK {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} "
+                                      f"FILTER (isBlank(?s) || isBlank(?o)) }}"))
+
     def used_terms(self) -> set[Node]:
         """used_terms() of the asserted data (page graphs + curated graph)."""
         graphs = " ".join(str(g) for g in self.data_graphs)
@@ -348,10 +371,13 @@ def data_views(kg: KnowledgeGraph) -> DataViews:
     return DataViews(full, asserted, source, data_graphs)
 
 
-def _split_shapes(shapes: Graph, base_iri: str) -> tuple[Graph, Graph]:
+def _split_shapes(shapes: Graph, base_iri: str,
+                  targets: Mapping[Node, list[URIRef]] | None = None) -> tuple[Graph, Graph]:
     """Two copies of the shapes: one with only the targets of the shapes checked on the full
     data (asserted + inferred + ontology), one with only those of the tipsh:AssertedData shapes.
-    Both keep every shape, so that shapes referring to others (sh:node, sh:or) still resolve."""
+    Both keep every shape, so that shapes referring to others (sh:node, sh:or) still resolve.
+    ``targets`` replaces the targets of some shapes by these nodes (sh:targetNode)."""
+    targets = targets or {}
     full, asserted = Graph(), Graph()
     for prefix, namespace in shapes.namespaces():
         full.bind(prefix, namespace)
@@ -361,10 +387,14 @@ def _split_shapes(shapes: Graph, base_iri: str) -> tuple[Graph, Graph]:
         if p == SH.pattern and base_iri != CANONICAL_BASE:
             o = Literal(str(o).replace(re.escape(CANONICAL_BASE), re.escape(base_iri)))
         if p in TARGET_PREDICATES:
-            (asserted if s in scoped else full).add((s, p, o))
+            if s not in targets:
+                (asserted if s in scoped else full).add((s, p, o))
         else:
             full.add((s, p, o))
             asserted.add((s, p, o))
+    for shape, nodes in targets.items():
+        for node in nodes:
+            (asserted if shape in scoped else full).add((shape, SH.targetNode, node))
     return full, asserted
 
 
@@ -429,16 +459,22 @@ def validate(
     config: Mapping[str, Any] | None = None,
     data_paths: Iterable[Path | str] | None = None,
     shapes: Graph | None = None,
+    changed: bool = False,
 ) -> ValidationReport:
     """Run the shapes over the data and the ontology checks; return every finding.
 
     Shapes run on the asserted data + the inferences + the ontology, except those marked
     ``tipsh:scope tipsh:AssertedData``, which run on the asserted data + the ontology + the
     derived rdf:type triples (not derived relations), so that one wrong triple is one finding.
+
+    With the cache on, every run records what it validated (tipgraph.model.scope); with
+    ``changed``, the shapes are checked only on the focus nodes a change since the last
+    recorded run can affect, and the report is the same as a full run's (the findings of the
+    other nodes come from the record). Without a usable record it is a full run.
     """
     kg = kg or build(config, data_paths)
     with _ONE_AT_A_TIME:  # rdflib's SPARQL parser (used by pyshacl) is not thread-safe
-        return _validate(kg, shapes)
+        return _validate(kg, shapes, changed)
 
 
 # Two validations at once in one process (the entity pages' report and a reload's) broke
@@ -446,22 +482,115 @@ def validate(
 _ONE_AT_A_TIME = threading.Lock()
 
 
-def _validate(kg: KnowledgeGraph, shapes: Graph | None) -> ValidationReport:
+def _validate(kg: KnowledgeGraph, shapes: Graph | None, changed: bool) -> ValidationReport:
+    from tipgraph.model import scope as scoping
+
     shapes_graph = shapes if shapes is not None else kg.shapes
     if len(shapes_graph) == 0:
         raise ShapesError("no SHACL shapes were loaded: shapes/ is empty or missing")
     base_iri = str(kg.config.get("base_iri", CANONICAL_BASE))
-    full_shapes, asserted_shapes = _split_shapes(shapes_graph, base_iri)
     views = data_views(kg)
     named = _named_shapes(shapes_graph)
+    shape_plan = scoping.plan(shapes_graph)
+    root = Path(kg.config["root"])
+    record_at = scoping.record_path(kg.config) if shapes is None else None
+    state: dict[str, Any] | None = None
+    if record_at is not None:
+        state = {"inputs": scoping.inputs_digest(kg.sources.files, root),
+                 "files": scoping.data_file_digests(kg.sources.files, root, _display_path),
+                 "blank_nodes": views.has_blank_nodes(),
+                 "nodes": scoping.node_digests((("f", views.full), ("a", views.asserted)))}
+    previous, why_full = _usable_record(changed, shapes, record_at, state)
+
+    targets: dict[Node, list[URIRef]] = {}
+    focus: set[str] = set()
+    scope = ValidationScope("full", why_full)
+    if previous is not None and state is not None:
+        touched = scoping.touched_nodes(previous["nodes"], state["nodes"])
+        focus = scoping.focus_nodes(touched, shape_plan, views.full)
+        scoped_shapes = set(shapes_graph.subjects(TIPSH.scope, TIPSH.AssertedData))
+        for store, chosen in ((views.full, shape_plan.local_shapes - scoped_shapes),
+                              (views.asserted, shape_plan.local_shapes & scoped_shapes)):
+            targets.update(scoping.targets_among(shapes_graph, chosen, focus, store))
+        changed_files = sorted(
+            name for name in previous["files"].keys() | state["files"].keys()
+            if previous["files"].get(name) != state["files"].get(name))
+        scope = ValidationScope(
+            "changed", f"{len(changed_files)} data file(s) changed since the last validated "
+            f"build", tuple(changed_files), len(touched), len(focus),
+            len(shape_plan.global_shapes), len(shape_plan.local_shapes))
+
+    full_shapes, asserted_shapes = _split_shapes(shapes_graph, base_iri, targets)
     report_graph = Graph()
-    findings: list[Finding] = []
+    results: list[tuple[Node | None, Node | None, Finding]] = []
     for data, shapes_part in ((views.full, full_shapes), (views.asserted, asserted_shapes)):
         part = _run_shacl(data, shapes_part)
         report_graph += part
-        findings += [f for _, f in _shacl_findings(part, views, kg.sources.subject_files, named)]
+        results += _shacl_findings(part, views, kg.sources.subject_files, named)
+    findings = [f for _, _, f in results]
+    if previous is not None:  # the local shapes' findings on the nodes not re-checked
+        findings += [_kept(item, views, kg.sources.subject_files) for item in previous["findings"]
+                     if not item["global"] and item["node"] not in focus]
+    record_findings = _recorded(results, previous, focus, shape_plan)
     findings += curated_fact_findings(kg, views)
     findings += ontology_findings(kg.ontology, views.used_terms() | used_terms(shapes_graph))
     findings = sorted(set(findings), key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.files,
                                                     f.focus, f.path or "", f.message))
-    return ValidationReport(findings, report_graph)
+    if state is not None:
+        scoping.write_record(record_at, {**state, "findings": record_findings})
+    return ValidationReport(findings, report_graph, scope)
+
+
+def _usable_record(changed: bool, shapes: Graph | None, record_at: Path | None,
+                   state: Mapping[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
+    """The previous record if a scoped run can use it, else None and why not."""
+    from tipgraph.model import scope as scoping
+
+    if not changed:
+        return None, "full validation asked for"
+    if shapes is not None:
+        return None, "shapes given by the caller"
+    if record_at is None or state is None:
+        return None, "no cache folder (the cache is off), so no record of a validated build"
+    previous = scoping.read_record(record_at)
+    if previous is None:
+        return None, "no record of a validated build yet"
+    if previous.get("inputs") != state["inputs"]:
+        return None, "the shapes, the ontology or the software changed"
+    if state["blank_nodes"] or previous.get("blank_nodes"):
+        return None, "the data has blank nodes, which cannot be matched between builds"
+    if previous.get("findings") is None:
+        return None, "the last record cannot tell which findings came from which shapes"
+    return previous, ""
+
+
+def _recorded(results: list[tuple[Node | None, Node | None, Finding]],
+              previous: Mapping[str, Any] | None, focus: set[str], shape_plan: Any
+              ) -> list[dict[str, Any]] | None:
+    """The findings to record: each with its focus node and whether a global shape gave it
+    (None when one cannot be told: the next scoped run is then a full one)."""
+    recorded: list[dict[str, Any]] = []
+    for focus_node, source, finding in results:
+        is_global = shape_plan.part_is_global.get(source)
+        if is_global is None or (not is_global and not isinstance(focus_node, URIRef)):
+            return None
+        recorded.append({"node": focus_node.n3() if isinstance(focus_node, URIRef) else None,
+                         "global": is_global, **asdict(finding)})
+    if previous is not None:
+        recorded += [item for item in previous["findings"]
+                     if not item["global"] and item["node"] not in focus]
+    return recorded
+
+
+def _kept(item: Mapping[str, Any], views: DataViews, subject_files: Mapping[URIRef, set[str]]
+          ) -> Finding:
+    """A recorded finding, with the files that now write about its focus node."""
+    fields = {k: v for k, v in item.items() if k not in ("node", "global")}
+    node = URIRef(item["node"][1:-1])
+    return Finding(**{**fields, "files": _files_of(node, views, subject_files)})
+
+
+def _display_path(path: Path, root: Path) -> str:
+    from tipgraph.model.load import _display
+
+    return _display(path, root)
