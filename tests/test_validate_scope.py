@@ -55,8 +55,8 @@ def write(path: Path, content: str | Path) -> None:
 
 
 def key(report: ValidationReport) -> list[tuple]:
-    return sorted(((f.severity, f.focus, f.path or "", f.value or "", f.shape or "", f.message,
-                   f.files) for f in report.findings))
+    return sorted((f.severity, f.focus, f.path or "", f.value or "", f.shape or "", f.message,
+                   f.files) for f in report.findings)
 
 
 def scoped_and_full(config: dict) -> tuple[ValidationReport, ValidationReport]:
@@ -174,3 +174,33 @@ def test_changed_shapes_make_it_a_full_validation(tmp_path: Path, repo_root: Pat
     report = validate(build(config), changed=True)
     assert report.scope is not None and report.scope.mode == "full"
     assert "shapes" in report.scope.reason
+
+
+def test_reload_validates_only_what_changed(tmp_path: Path, repo_root: Path,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    """A reload checks the new build with the scoped validation when the served build's record
+    is there, and still refuses a build whose violation comes from a change in another file."""
+    import logging
+
+    from tests.conftest import app_settings
+    from tipgraph.web.app import EXTENSION, create_app
+    from tipgraph.web.reload import Reloader
+
+    config = make_root(tmp_path, repo_root, {"members.trig": MEMBERS,
+                                             "mechanism.trig": MECHANISM})
+    kg = build(config)
+    assert validate(kg).conforms  # the served build, validated and recorded
+    app = create_app(app_settings(config, query_workers=0), kg=kg)
+    reloader = Reloader(app.extensions[EXTENSION], app.extensions[EXTENSION].settings)
+    data = Path(config["root"]) / "data"
+    write(data / "members.trig", MEMBERS.replace("State B", "State Bee"))
+    with caplog.at_level(logging.INFO, logger="tipgraph.web.reload"):
+        assert reloader.reload_now("test") is True
+    assert "changed validation (1 data file(s) changed" in caplog.text
+
+    write(data / "mechanism.trig", MECHANISM.replace(
+        ":xf-mechanism a tip:RegionalMechanism", ":xf-mechanism a tip:Event ; "
+        "tip:eventType etype:meeting"))
+    assert reloader.reload_now("test") is False
+    assert reloader.status.last_error is not None
+    assert "id:xf-state-a" in reloader.status.last_error

@@ -3,7 +3,9 @@
 A reload never touches what is being served until the new build has proved itself:
 
 1. build the graph again from the files (in a background thread, off the request path);
-2. validate it (SHACL shapes and the ontology's checks: tens of seconds on the full data);
+2. validate it (SHACL shapes and the ontology's checks), scoped to what changed since the last
+   validated build when the cache folder holds its record (``validate(kg, changed=True)``:
+   the same report as a full validation; a full one when there is no record);
 3. start its query workers and wait until they are ready;
 4. swap it in as a whole (``AppState.swap``: one assignment). A request in flight finishes on
    the generation it started with; the old workers stop when the last such request is done.
@@ -205,12 +207,15 @@ class Reloader:
 
         log.info("reload: validating the new build")
         try:
-            report = validate(kg)
+            report = validate(kg, changed=True)
         except TipgraphError as error:
             raise _Refused(f"the shapes cannot be used: {error}") from None
         except Exception as error:
             log.exception("reload: validation failed unexpectedly")
             raise _Refused(f"validation failed: {type(error).__name__}: {error}") from None
+        if report.scope is not None:
+            log.info("reload: %s validation (%s; %d focus node(s) re-checked)", report.scope.mode,
+                     report.scope.reason, report.scope.rechecked_nodes)
         if report.violations:
             raise _Refused(f"the new build has {len(report.violations)} violation(s):\n"
                            f"{report.to_text()}")
