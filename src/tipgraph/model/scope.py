@@ -161,7 +161,7 @@ def _path_reads(shapes: Graph, path: Node, at: tuple[str, ...]
                 ) -> tuple[set[Read], list[tuple[str, ...]]]:
     """The reads of following a SHACL path from ``at``, and where its values are."""
     if isinstance(path, URIRef):
-        return {(at, OUT)}, [(*at, "f")]
+        return {(at, TYPE if path == RDF.type else OUT)}, [(*at, "f")]
     if not isinstance(path, BNode):
         raise _Unbounded
     inverse = shapes.value(path, SH.inversePath)
