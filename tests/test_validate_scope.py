@@ -204,3 +204,29 @@ def test_reload_validates_only_what_changed(tmp_path: Path, repo_root: Path,
     assert reloader.reload_now("test") is False
     assert reloader.status.last_error is not None
     assert "id:xf-state-a" in reloader.status.last_error
+
+
+def test_the_plan_tells_global_shapes_from_local_ones(repo_root: Path) -> None:
+    from rdflib import Graph, Namespace
+
+    from tipgraph.model.scope import plan
+
+    tipsh = Namespace("https://w3id.org/tipgraph/shapes#")
+    shapes = Graph()
+    for path in sorted((repo_root / "shapes").glob("*.ttl")):
+        shapes.parse(path)
+    shapes.parse(format="turtle", data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix tip: <https://w3id.org/tipgraph/ontology#> .
+        <https://w3id.org/tipgraph/shapes#TestChainShape> sh:targetClass tip:Instrument ;
+            sh:property [ sh:path [ sh:zeroOrMorePath tip:supersedes ] ; sh:minCount 1 ] .
+    """)
+    found = plan(shapes)
+    assert tipsh.SupersedesAcyclicShape in found.global_shapes  # SPARQL constraint
+    assert tipsh.TypedEntityShape in found.global_shapes        # SPARQL target
+    assert tipsh.TestChainShape in found.global_shapes          # unbounded path
+    assert {tipsh["memberOf-value"], tipsh.CountObservationShape,
+            tipsh.LabelledEntityShape} <= found.local_shapes
+    # a relation's value shape reads the value's types, one step forward
+    assert (("f",), "type") in found.reads
+    assert all(len(steps) <= 1 for steps, _ in found.reads)

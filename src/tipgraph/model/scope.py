@@ -78,6 +78,10 @@ def plan(shapes: Graph) -> ShapePlan:
     targeted = {s for p in TARGETS for s in shapes.subjects(p, None)}
     reads: dict[Node, set[Read]] = {}
     global_shapes: set[Node] = set()
+    if any(shapes.subjects(RDF.type, SH.ConstraintComponent)):
+        # custom constraint components read what their SPARQL says: no bound can be told
+        return ShapePlan(frozenset(targeted), frozenset(), frozenset(),
+                         {part: True for shape in targeted for part in _parts(shapes, shape)})
     for shape in targeted:
         if (any(shapes.value(shape, mark) is not None for mark in _GLOBAL_MARKS)
                 or (shape, RDF.type, RDFS.Class) in shapes):
