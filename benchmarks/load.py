@@ -12,11 +12,11 @@ Serves the bundled data with `tipgraph serve` (a subprocess, as deployed), then:
    meanwhile one client sends ``--asks`` simple ASK queries one after the other. Reports the
    ASK latencies (p50, p99, max), how many were answered 200, and what the runaways got.
 
-Prints a table and writes JSON (``--json FILE``). Run once with the default workers and once
-with ``--workers`` = runaways + 1 to see what a spare worker buys:
+Prints JSON and writes it (``--json FILE``). Run once with the defaults (2 workers growing to
+12 on demand) and once with ``--workers-max 2`` (a fixed pool) to see what the growth buys:
 
     PYTHONPATH=src python benchmarks/load.py [--requests 10000] [--clients 8] [--runaways 8]
-        [--workers 2] [--query-timeout 30] [--json results/load.json]
+        [--workers 2] [--workers-max 12] [--query-timeout 30] [--json results/load.json]
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def serve(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), TIPGRAPH_LOG_LEVEL="WARNING")
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), TIPGRAPH_LOG_LEVEL="WARNING",
+               TIPGRAPH_QUERY_WORKERS_MAX=str(args.workers_max))
     command = [sys.executable, "-m", "tipgraph", "serve", "--port", "0",
                "--query-workers", str(args.workers), "--query-timeout", str(args.query_timeout)]
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
@@ -199,7 +200,8 @@ def runaways(base: str, args: argparse.Namespace) -> dict:
     for thread in threads:
         thread.join()
     return {
-        "runaways": args.runaways, "workers": args.workers, "asks": len(asks),
+        "runaways": args.runaways, "workers": args.workers, "workers_max": args.workers_max,
+        "asks": len(asks),
         "asks_200": answered, "ask_statuses": statuses,
         "runaways_still_running_after_the_asks": still_running,
         "ask_p50_ms": round(statistics.median(asks) * 1000, 1) if asks else None,
@@ -216,6 +218,7 @@ def main() -> None:
     parser.add_argument("--runaways", type=int, default=8)
     parser.add_argument("--asks", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers-max", type=int, default=12)
     parser.add_argument("--query-timeout", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-mixed", action="store_true")

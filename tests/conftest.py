@@ -37,8 +37,9 @@ import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
-from tipgraph.web.serve import make_server  # noqa: E402
 from waitress import wasyncore  # noqa: E402
+
+from tipgraph.web.serve import make_server  # noqa: E402
 
 
 @dataclass

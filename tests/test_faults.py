@@ -33,7 +33,8 @@ def health(base: str) -> dict:
 
 
 def test_a_worker_killed_mid_query_is_replaced_and_the_next_request_succeeds(kg, config):
-    app = create_app(app_settings(config, query_workers=1, query_timeout=60.0), kg=kg)
+    app = create_app(app_settings(config, query_workers=1, query_workers_max=1,
+                                    query_timeout=60.0), kg=kg)
     with running_server(app) as base:
         (pid,) = health(base)["query"]["workers"]["pids"]
         outcome: dict = {}

@@ -7,14 +7,12 @@ logged. Screenshots go to test-artifacts/graph-real-<width>.png.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
-from tests.test_graph_page import ARGS, ARTIFACTS, CHROMIUM, REPO, wait_for, wait_ready
+from tests.browser import chromium, threaded_server
+from tests.test_graph_page import ARTIFACTS, REPO, wait_for, wait_ready
 from tipgraph.web.app import create_app
 
 SCREENS = [(1366, 768), (1920, 1080)]
@@ -64,22 +62,14 @@ FIRST_VIEW = """() => {
 @pytest.fixture(scope="module")
 def server(kg) -> Iterator[str]:
     app = create_app({"root": REPO, "TESTING": True}, kg=kg)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join()
+    with threaded_server(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.mark.parametrize("width, height", SCREENS)

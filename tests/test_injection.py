@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
+from tests.browser import chromium, threaded_server
 from tests.conftest import REPO
 from tipgraph.config import load_config
 from tipgraph.model.build import build
@@ -24,9 +22,6 @@ from tipgraph.web.app import SECURITY_HEADERS, create_app
 XSS_IMG = '<img src=x onerror="window.__xss=1">'
 XSS_SCRIPT = "<script>window.__xss=2</script>"
 HOSTILE = f'{XSS_SCRIPT}{XSS_IMG}"\'&'
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def turtle_string(text: str) -> str:
@@ -175,26 +170,18 @@ def test_no_inline_script_on_any_html_page(hostile_app):
 
 @pytest.fixture(scope="module")
 def hostile_server(hostile_app):
-    httpd = make_server("127.0.0.1", 0, hostile_app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join()
+    with threaded_server(hostile_app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def tab(hostile_server):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         page = browser.new_page()
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.dialogs = dialogs  # type: ignore[attr-defined]
         yield page
-        browser.close()
 
 
 def poll(page, expression: str, timeout_ms: float = 30_000) -> None:

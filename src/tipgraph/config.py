@@ -66,10 +66,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 5000, "Port `tipgraph serve` listens on (0 picks a free one).", int),
     Setting("threads", 16, "Request-handling threads of the WSGI server: requests handled at "
             "once (more wait in the connection queue). A query holds its thread while it runs "
-            "or waits for a worker: keep it well above query_workers.", int),
-    Setting("query_workers", 2, "Worker processes that run SPARQL queries: queries answered at "
-            "once; others wait for a free worker (503 if none frees up within query_timeout).",
-            int),
+            "or waits for a worker: keep it above query_workers_max.", int),
+    Setting("query_workers", 2, "Worker processes kept running for SPARQL queries (0: answer "
+            "in the server process, without time limit enforcement).", int),
+    Setting("query_workers_max", 12, "Most worker processes at once: while queries keep the "
+            "workers busy the pool forks more, keeping one spare so a cheap query never waits "
+            "behind long ones; extras stop after a minute idle. Past it, queries wait for a "
+            "free worker (503 if none frees up within query_timeout).", int),
     Setting("query_timeout", 30.0, "Seconds a query may run before its worker is killed (504).",
             float),
     Setting("result_cache_bytes", 64_000_000, "Memory for cached query answers, keyed on the "

@@ -64,7 +64,11 @@ class QueryService:
                 self._folder = tempfile.mkdtemp(prefix="tipgraph-store-")
                 cache = self.settings.get("cache_dir") if self.settings.get("use_cache") else None
                 spec = StoreSpec.dump(self.kg, self.backend, Path(self._folder), cache)
-                self._pool = WorkerPool(spec, self.limits.workers, self.limits.timeout)
+                # memory workers each parse their own copy of the data (seconds, and its
+                # size in RAM): that pool does not grow; oxigraph workers share one on disk
+                grows = self.backend == "oxigraph"
+                most = self.limits.max_workers if grows else self.limits.workers
+                self._pool = WorkerPool(spec, self.limits.workers, self.limits.timeout, most)
             return self._pool
 
     def start(self) -> QueryService:

@@ -17,7 +17,6 @@ import ctypes
 import logging
 import multiprocessing
 import os
-import queue
 import signal
 import threading
 import time
@@ -107,6 +106,7 @@ class _Worker:
         self.process = process
         self.conn = conn
         self.info: dict[str, Any] = {}
+        self.idle_since = 0.0
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -117,19 +117,34 @@ class _Worker:
 
 
 class WorkerPool:
-    """A fixed number of worker processes; ``run`` is thread-safe and blocks until answered."""
+    """Worker processes that grow with demand; ``run`` is thread-safe and blocks until answered.
 
-    def __init__(self, spec: StoreSpec, size: int = 2, timeout: float = 30.0) -> None:
+    ``size`` workers are kept running; while queries keep them busy, the pool forks more, up to
+    ``max_size``, and keeps one spare idle so that a cheap query never waits behind long ones
+    (eight runaway queries hold eight workers; an ASK still finds a ninth at once). The operating
+    system shares the cores between them. Extra workers idle for ``retire_after`` seconds stop.
+    """
+
+    def __init__(self, spec: StoreSpec, size: int = 2, timeout: float = 30.0,
+                 max_size: int | None = None, spare: int = 1,
+                 retire_after: float = 60.0) -> None:
         self.spec = spec
         self.size = max(1, size)
+        self.max_size = max(self.size, max_size if max_size is not None else self.size)
+        self.spare = spare
+        self.retire_after = retire_after
         self.timeout = timeout
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []  # most recently used last: it is taken first
+        self._changed = threading.Condition()
         self._workers: set[_Worker] = set()
+        self._forking = 0   # counted, not in _workers yet
+        self._starting = 0  # forked, not ready yet
+        self._waiting = 0   # queries waiting for a worker
         self._closed = False
         self._started = False
         self.failure: str | None = None  # why workers cannot start, if they cannot
         self.replaced = 0  # workers killed (time limit) or found dead, and replaced
+        self.retired = 0   # extra workers stopped after idling
         methods = multiprocessing.get_all_start_methods()
         self._context = multiprocessing.get_context(
             "forkserver" if "forkserver" in methods else "spawn")
@@ -146,28 +161,50 @@ class WorkerPool:
             forkserver.ensure_running()
 
     def start(self) -> WorkerPool:
-        with self._lock:
+        with self._changed:
             if self._started:
                 return self
             self._started = True
-            if self._context.get_start_method() == "forkserver":
-                self.warm_up()
-        for _ in range(self.size):
-            self._spawn()
+        if self._context.get_start_method() == "forkserver":
+            self.warm_up()
+        self._grow()
+        if self.max_size > self.size:
+            threading.Thread(target=self._retire_idle, daemon=True,
+                             name="tipgraph-worker-retire").start()
         return self
+
+    def _grow(self) -> None:
+        """Fork workers until there are ``size`` of them and ``spare`` idle (or starting),
+        within ``max_size``."""
+        with self._changed:
+            wanted = 0
+            if not self._closed:
+                total = len(self._workers) + self._forking
+                free = len(self._idle) + self._starting
+                needed = self.spare + self._waiting - free
+                wanted = max(self.size - total, min(needed, self.max_size - total), 0)
+                self._starting += wanted
+                self._forking += wanted
+        for _ in range(wanted):
+            self._spawn()
 
     def _spawn(self) -> None:
         """Start a worker; a thread waits for it to be ready, then offers it to requests."""
-        if self._closed:
-            return
-        parent, child = self._context.Pipe(duplex=True)
-        process = self._context.Process(target=_serve, args=(child, self.spec), daemon=True,
-                                        name="tipgraph-query-worker")
-        process.start()
-        child.close()
+        try:
+            parent, child = self._context.Pipe(duplex=True)
+            process = self._context.Process(target=_serve, args=(child, self.spec), daemon=True,
+                                            name="tipgraph-query-worker")
+            process.start()
+            child.close()
+        except BaseException:
+            with self._changed:
+                self._forking -= 1
+                self._starting -= 1
+            raise
         worker = _Worker(process, parent)
-        with self._lock:
+        with self._changed:
             self._workers.add(worker)
+            self._forking -= 1
         threading.Thread(target=self._await_ready, args=(worker,), daemon=True).start()
 
     def _await_ready(self, worker: _Worker) -> None:
@@ -175,6 +212,8 @@ class WorkerPool:
             kind, info = worker.conn.recv()
         except (EOFError, OSError):
             kind, info = "failed", f"the worker exited with code {worker.process.exitcode}"
+        with self._changed:
+            self._starting -= 1
         if self._closed:
             self._forget(worker)
             return
@@ -185,34 +224,73 @@ class WorkerPool:
             return
         worker.info = info
         self.failure = None
-        self._idle.put(worker)
+        self._release(worker)
+
+    def _release(self, worker: _Worker) -> None:
+        worker.idle_since = time.monotonic()
+        with self._changed:
+            self._idle.append(worker)
+            self._changed.notify()
 
     def _forget(self, worker: _Worker) -> None:
         worker.kill()
-        with self._lock:
+        with self._changed:
             self._workers.discard(worker)
+            self._changed.notify_all()  # waiters re-check: no worker left may mean failure
 
     def _replace(self, worker: _Worker) -> None:
         self._forget(worker)
         self.replaced += 1
-        self._spawn()
+        self._grow()
+
+    def _retire_idle(self) -> None:
+        """Stop extra workers that have idled for ``retire_after`` seconds, oldest first."""
+        while not self._closed:
+            time.sleep(min(5.0, self.retire_after / 2))
+            now = time.monotonic()
+            with self._changed:
+                extra = len(self._workers) - self.size
+                stale = [w for w in self._idle if now - w.idle_since > self.retire_after]
+                retiring = stale[:max(0, extra)]
+                for worker in retiring:
+                    self._idle.remove(worker)
+            for worker in retiring:
+                with contextlib.suppress(Exception):
+                    worker.conn.send(None)
+                self._forget(worker)
+                self.retired += 1
 
     def _take(self, limit: float) -> _Worker:
-        """An idle, live worker; replaces dead ones found on the way."""
+        """An idle, live worker (forking more if the pool may grow); replaces dead ones."""
         deadline = time.monotonic() + limit
         while True:
-            if self.failure and not self._workers:
-                raise QueryError(f"no query worker is available: {self.failure}", status=503)
+            with self._changed:
+                self._waiting += 1
             try:
-                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                reason = (f"all {self.size} query workers stayed busy for {limit:g} s; "
-                          "try again shortly")
-                raise QueryError(f"the server cannot take this query now: {reason}",
-                                 status=503) from None
+                self._grow()  # a worker for every waiting query, within max_size
+                worker = self._wait_for_idle(deadline, limit)
+            finally:
+                with self._changed:
+                    self._waiting -= 1
+            self._grow()  # a spare for the next query, while this one runs
             if worker.process.is_alive():
                 return worker
             self._replace(worker)
+
+    def _wait_for_idle(self, deadline: float, limit: float) -> _Worker:
+        with self._changed:
+            while not self._idle:
+                if self.failure and not self._workers:
+                    raise QueryError(f"no query worker is available: {self.failure}",
+                                     status=503)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    reason = (f"all {len(self._workers)} query workers stayed busy for "
+                              f"{limit:g} s; try again shortly")
+                    raise QueryError(f"the server cannot take this query now: {reason}",
+                                     status=503)
+                self._changed.wait(left)
+            return self._idle.pop()
 
     def run(self, job: Job, timeout: float | None = None) -> Outcome:
         """Answer a job in a worker; QueryError 503 when none is free, 504 past the limit."""
@@ -234,7 +312,7 @@ class WorkerPool:
             self._replace(worker)  # SIGKILL: its CPU is free now
             raise QueryError(f"the query was stopped after {limit:g} s (the query_timeout "
                              "limit): make it more selective or add a LIMIT", status=504)
-        self._idle.put(worker)
+        self._release(worker)
         kind, payload = message
         if kind == "error":
             status, text = payload
@@ -242,19 +320,22 @@ class WorkerPool:
         return payload
 
     def status(self) -> dict[str, Any]:
-        with self._lock:
+        with self._changed:
             workers = [w for w in self._workers if w.info]
-        return {"size": self.size, "ready": len(workers), "idle": self._idle.qsize(),
-                "pids": sorted(w.info["pid"] for w in workers),
-                "replaced": self.replaced, "failure": self.failure,
+            idle = len(self._idle)
+        return {"size": self.size, "max_size": self.max_size, "ready": len(workers),
+                "idle": idle, "pids": sorted(w.info["pid"] for w in workers),
+                "replaced": self.replaced, "retired": self.retired, "failure": self.failure,
                 "network_isolated": bool(workers) and all(w.info.get("network_isolated")
                                                           for w in workers)}
 
     def close(self) -> None:
         self._closed = True
-        with self._lock:
+        with self._changed:
             workers = list(self._workers)
             self._workers.clear()
+            self._idle.clear()
+            self._changed.notify_all()
         for worker in workers:
             with contextlib.suppress(Exception):
                 worker.conn.send(None)

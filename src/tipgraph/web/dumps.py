@@ -15,10 +15,9 @@ import json
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from tipgraph.publish.canonical import canonical_quads
-from tipgraph.publish.export import dump_filename, namespaces, serialize_quads
+from tipgraph.publish.export import dump_filename
 from tipgraph.publish.formats import RDF_FORMATS, RdfFormat
-from tipgraph.publish.void import GRAPH_VOID, dataset_iri
+from tipgraph.publish.void import dataset_iri
 from tipgraph.web.app import error_response, state, wants_html
 from tipgraph.web.negotiation import (
     HTML,
@@ -81,20 +80,15 @@ def void(suffix: str | None = None) -> Response:
         choice = negotiate(html_first=False)
         if choice is None:
             return vary_accept(error_response(406, "ask for an RDF media type or text/html"))
-    graph = publishing().void
     if choice == HTML:
-        rows = _listing()
-        body = render_template("ld/void.html", turtle=serialize_quads(
-            canonical_quads((s, p, o, None) for s, p, o in graph), _fmt("turtle"),
-            namespaces(kg)).decode("utf-8"), rows=rows, dataset=str(dataset_iri(kg)),
-            alternates=alternates("/.well-known/void"))
+        turtle = publishing().void_document(_fmt("turtle")).decode("utf-8")
+        body = render_template("ld/void.html", turtle=turtle, rows=_listing(),
+                               dataset=str(dataset_iri(kg)),
+                               alternates=alternates("/.well-known/void"))
         response = Response(body, mimetype="text/html")
     else:
         assert isinstance(choice, RdfFormat)
-        quads = canonical_quads((s, p, o, GRAPH_VOID if choice.quads else None)
-                                for s, p, o in graph)
-        response = rdf_response(serialize_quads(quads, choice, namespaces(kg),
-                                                publishing().context), choice)
+        response = rdf_response(publishing().void_document(choice), choice)
     response.headers["Link"] = link_header("/.well-known/void")
     if suffix is None:
         response.headers["Content-Location"] = f"/.well-known/void.{suffix_of(choice)}"

@@ -89,10 +89,16 @@ class Publishing:
 
     def _validate(self) -> None:
         from tipgraph.model.validate import validate
+        from tipgraph.model.validate_child import validate_elsewhere
 
         try:
+            outcome, payload = validate_elsewhere(self.kg.config)  # not in the server's GIL
+            if outcome == "ok" and payload[0] == self.kg.version:
+                report = payload[1]
+            else:  # a graph not built from its settings alone (a test's, for one): here
+                report = validate(self.kg)
             by_focus: dict[str, list[Finding]] = defaultdict(list)
-            for finding in validate(self.kg).findings:
+            for finding in report.findings:
                 by_focus[finding.focus].append(finding)
             self._findings = dict(by_focus)
         except Exception:  # a broken shapes file must not take the pages down
@@ -153,6 +159,19 @@ class Publishing:
         from tipgraph.publish.void import describe_dataset
 
         return self._once("void", lambda: describe_dataset(self.kg, self.checksums()))
+
+    def void_document(self, fmt: RdfFormat) -> bytes:
+        """The dataset description serialised in one format, once per format (tens of ms of
+        CPU each time otherwise, on a route crawlers and harvesters call again and again)."""
+        from tipgraph.publish.canonical import canonical_quads
+        from tipgraph.publish.export import namespaces, serialize_quads
+        from tipgraph.publish.void import GRAPH_VOID
+
+        def compute() -> bytes:
+            quads = canonical_quads((s, p, o, GRAPH_VOID if fmt.quads else None)
+                                    for s, p, o in self.void)
+            return serialize_quads(quads, fmt, namespaces(self.kg), self.context)
+        return self._once(("void", fmt.name), compute)
 
 
 _BY_GRAPH: dict[int, Publishing] = {}

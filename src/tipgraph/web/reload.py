@@ -3,9 +3,10 @@
 A reload never touches what is being served until the new build has proved itself:
 
 1. build the graph again from the files (in a background thread, off the request path);
-2. validate it (SHACL shapes and the ontology's checks), scoped to what changed since the last
-   validated build when the cache folder holds its record (``validate(kg, changed=True)``:
-   the same report as a full validation; a full one when there is no record);
+2. validate it (SHACL shapes and the ontology's checks), in a child process so that requests
+   keep the server's interpreter to themselves; scoped to what changed since the last validated
+   build when the cache folder holds its record (``validate(kg, changed=True)``: the same report
+   as a full validation, which it is when there is no record);
 3. start its query workers and wait until they are ready;
 4. swap it in as a whole (``AppState.swap``: one assignment). A request in flight finishes on
    the generation it started with; the old workers stop when the last such request is done.
@@ -29,6 +30,7 @@ from typing import Any
 
 from tipgraph.errors import TipgraphError
 from tipgraph.model.build import build
+from tipgraph.model.validate_child import validate_elsewhere
 from tipgraph.web.app import AppState, Generation
 
 log = logging.getLogger(__name__)
@@ -203,16 +205,13 @@ class Reloader:
         return new
 
     def _check(self, kg: Any) -> None:
-        from tipgraph.model.validate import validate
-
-        log.info("reload: validating the new build")
-        try:
-            report = validate(kg, changed=True)
-        except TipgraphError as error:
-            raise _Refused(f"the shapes cannot be used: {error}") from None
-        except Exception as error:
-            log.exception("reload: validation failed unexpectedly")
-            raise _Refused(f"validation failed: {type(error).__name__}: {error}") from None
+        log.info("reload: validating the new build (in a separate process)")
+        outcome, payload = validate_elsewhere(self.settings, changed=True)
+        if outcome == "refused":
+            raise _Refused(payload)
+        version, report = payload
+        if version != kg.version:  # a file changed meanwhile: the next poll or signal retries
+            raise _Refused("the files changed while the new build was validated")
         if report.scope is not None:
             log.info("reload: %s validation (%s; %d focus node(s) re-checked)", report.scope.mode,
                      report.scope.reason, report.scope.rechecked_nodes)

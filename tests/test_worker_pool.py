@@ -1,0 +1,84 @@
+"""The query worker pool grows with demand, keeps a spare, caps at its maximum, retires extras.
+
+Real worker processes on the bundled data; the pool is driven directly (no HTTP)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from tipgraph.errors import QueryError
+from tipgraph.query.workers import Job, WorkerPool
+from tipgraph.store import StoreSpec
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+ASK = Job("ASK { ?s a owl:Class }", "json")
+
+
+@pytest.fixture()
+def spec(kg, tmp_path) -> StoreSpec:
+    return StoreSpec.dump(kg, "oxigraph", tmp_path / "run", tmp_path / "cache")
+
+
+def wait_for(condition, deadline: float = 60.0) -> None:
+    give_up = time.monotonic() + deadline
+    while not condition():
+        assert time.monotonic() < give_up, "the pool never reached the expected state"
+        time.sleep(0.02)
+
+
+def run_in_background(pool: WorkerPool, job: Job, outcomes: list) -> threading.Thread:
+    def run() -> None:
+        try:
+            outcomes.append(pool.run(job))
+        except QueryError as error:
+            outcomes.append(error)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_the_pool_grows_past_its_size_so_an_ask_never_waits_behind_runaways(spec):
+    pool = WorkerPool(spec, size=1, timeout=30.0, max_size=4).start()
+    try:
+        wait_for(lambda: pool.status()["idle"] == 1)
+        outcomes: list = []
+        runaways = [run_in_background(pool, Job(RUNAWAY, "json"), outcomes) for _ in range(3)]
+        wait_for(lambda: pool.status()["ready"] == 4 and pool.status()["idle"] == 1)
+        answer = pool.run(ASK)  # the spare takes it
+        assert b"true" in answer.body
+        assert all(thread.is_alive() for thread in runaways) and outcomes == []
+        assert pool.status()["ready"] == 4  # the maximum: no fifth worker
+    finally:
+        pool.close()
+
+
+def test_at_the_maximum_a_query_waits_and_gets_503_if_no_worker_frees_up(spec):
+    pool = WorkerPool(spec, size=1, timeout=30.0, max_size=2).start()
+    try:
+        outcomes: list = []
+        for _ in range(2):
+            run_in_background(pool, Job(RUNAWAY, "json"), outcomes)
+        wait_for(lambda: pool.status()["ready"] == 2 and pool.status()["idle"] == 0)
+        with pytest.raises(QueryError) as refused:
+            pool.run(ASK, timeout=0.5)
+        assert refused.value.status == 503 and "2 query workers stayed busy" in str(refused.value)
+    finally:
+        pool.close()
+
+
+def test_extra_workers_retire_after_idling_and_the_pool_keeps_its_size(spec):
+    pool = WorkerPool(spec, size=1, timeout=5.0, max_size=3, retire_after=0.3).start()
+    try:
+        outcomes: list = []
+        threads = [run_in_background(pool, Job(RUNAWAY, "json"), outcomes) for _ in range(2)]
+        wait_for(lambda: pool.status()["ready"] == 3)
+        for thread in threads:
+            thread.join(60)
+        assert [error.status for error in outcomes] == [504, 504]  # killed at the time limit
+        wait_for(lambda: pool.status()["ready"] == 1 and pool.status()["retired"] >= 1)
+        assert b"true" in pool.run(ASK).body
+    finally:
+        pool.close()
