@@ -42,7 +42,7 @@ from rdflib.term import Node
 from tipgraph import __version__
 from tipgraph.model.namespaces import RDF, RDFS, SH
 
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2
 MAX_STEPS = 3  # a shape reading further than this from its focus is treated as global
 
 # What a shape reads at a node: its rdf:type triples, all its own triples, the triples to it.

@@ -585,7 +585,10 @@ def _recorded(results: list[tuple[Node | None, Node | None, Finding]],
         is_global = shape_plan.part_is_global.get(source)
         if is_global is None or (not is_global and not isinstance(focus_node, URIRef)):
             return None
-        recorded.append({"node": focus_node.n3() if isinstance(focus_node, URIRef) else None,
+        # "node" as the focus set writes it (pyoxigraph's N-Triples form), "iri" to rebuild it
+        iri = focus_node if isinstance(focus_node, URIRef) else None
+        recorded.append({"node": str(to_ox(iri)) if iri is not None else None,
+                         "iri": str(iri) if iri is not None else None,
                          "global": is_global, **asdict(finding)})
     if previous is not None:
         recorded += [item for item in previous["findings"]
@@ -596,8 +599,8 @@ def _recorded(results: list[tuple[Node | None, Node | None, Finding]],
 def _kept(item: Mapping[str, Any], views: DataViews, subject_files: Mapping[URIRef, set[str]]
           ) -> Finding:
     """A recorded finding, with the files that now write about its focus node."""
-    fields = {k: v for k, v in item.items() if k not in ("node", "global")}
-    node = URIRef(item["node"][1:-1])
+    fields = {k: v for k, v in item.items() if k not in ("node", "iri", "global")}
+    node = URIRef(item["iri"])
     return Finding(**{**fields, "files": _files_of(node, views, subject_files)})
 
 
