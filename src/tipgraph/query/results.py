@@ -18,7 +18,8 @@ from rdflib.term import Node
 
 from tipgraph.model.namespaces import PREFIXES
 from tipgraph.publish.formats import RDF_FORMATS, RESULT_FORMATS, rdf_format, result_format
-from tipgraph.store.base import Answer
+from tipgraph.query.policy import DatasetSpec
+from tipgraph.store.base import Answer, Store
 
 ASK_VARIABLE = "_askResult"  # how CSV and TSV carry an ASK answer (as Jena and others do)
 
@@ -46,6 +47,9 @@ def _json(answer: Answer) -> str:
                       ensure_ascii=False)
 
 
+_XML_CR = {"\r": "&#13;"}  # a raw carriage return would reach the reader as a line feed
+
+
 def _xml_term(term: Node) -> str:
     if isinstance(term, URIRef):
         return f"<uri>{escape(str(term))}</uri>"
@@ -57,7 +61,7 @@ def _xml_term(term: Node) -> str:
         attribute = f" xml:lang={quoteattr(term.language)}"
     elif term.datatype is not None and term.datatype != XSD.string:
         attribute = f" datatype={quoteattr(str(term.datatype))}"
-    return f"<literal{attribute}>{escape(str(term))}</literal>"
+    return f"<literal{attribute}>{escape(str(term), _XML_CR)}</literal>"
 
 
 def _xml(answer: Answer) -> str:
@@ -141,3 +145,16 @@ def serialize(answer: Answer, fmt: str,
         return target.serialize(format=rdf.rdflib, encoding="utf-8"), rdf.media_type
     results = result_format(fmt) or RESULT_FORMATS[0]
     return _RESULT_WRITERS[results.name](answer).encode("utf-8"), results.media_type
+
+
+def run_serialized(store: Store, sparql: str, fmt: str, dataset: DatasetSpec | None = None,
+                   max_rows: int | None = None,
+                   base: str | None = None) -> tuple[bytes, str, int]:
+    """(body, media type, size) of a query: written by the engine where it can (pyoxigraph:
+    no rdflib terms), else through an Answer and ``serialize``."""
+    direct = store.serialized(sparql, fmt, dataset, max_rows, base)
+    if direct is not None:
+        return direct
+    answer = store.query(sparql, dataset, max_rows, base)
+    body, media_type = serialize(answer, fmt)
+    return body, media_type, answer.size

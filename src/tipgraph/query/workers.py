@@ -26,7 +26,7 @@ from typing import Any
 
 from tipgraph.errors import QueryError
 from tipgraph.query.policy import DatasetSpec
-from tipgraph.query.results import serialize
+from tipgraph.query.results import run_serialized
 from tipgraph.store import StoreSpec
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,9 @@ class Outcome:
 def answer(store: Any, job: Job) -> Outcome:
     """Run a job on a store, in this process (workers call this; so can tests and benchmarks)."""
     started = time.perf_counter()
-    result = store.query(job.sparql, job.dataset, job.max_rows, job.base)
-    body, media_type = serialize(result, job.fmt)
-    return Outcome(body, media_type, result.size, (time.perf_counter() - started) * 1000)
+    body, media_type, size = run_serialized(store, job.sparql, job.fmt, job.dataset,
+                                            job.max_rows, job.base)
+    return Outcome(body, media_type, size, (time.perf_counter() - started) * 1000)
 
 
 def leave_network() -> bool:

@@ -57,6 +57,13 @@ class Store(ABC):
               max_rows: int | None = None, base: str | None = None) -> Answer:
         """Run a query that already passed the policy. Raises QueryError (400) on bad syntax."""
 
+    def serialized(self, sparql: str, fmt: str, dataset: DatasetSpec | None = None,
+                   max_rows: int | None = None,
+                   base: str | None = None) -> tuple[bytes, str, int] | None:
+        """(body, media type, size) written by the engine itself, when it can write ``fmt``
+        faster than tipgraph.query.results; None to take that path (the default)."""
+        return None
+
     @abstractmethod
     def graph_names(self) -> list[str]:
         """The named graphs, sorted."""

@@ -189,6 +189,8 @@ def _start_clock() -> None:
 
 def _access_log(response: Response) -> Response:
     """One structured line (JSON) per request: what, how it went, how long, how much."""
+    if not access_log.isEnabledFor(logging.INFO):  # not built for nothing (benchmarks, quiet)
+        return response
     started = g.get("started")
     entry = {
         "method": request.method,

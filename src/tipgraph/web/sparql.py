@@ -7,12 +7,14 @@ description (RDF) or the query editor (HTML), by content negotiation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from flask import Blueprint, Response, g, render_template, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import MIMEAccept, MultiDict
+from werkzeug.http import parse_accept_header, quote_etag
 
 from tipgraph import __version__
 from tipgraph.errors import QueryError
@@ -47,6 +49,10 @@ def _aliases(media_type: str) -> set[str]:
             if media_type in (f.media_type, *f.aliases)}
 
 
+_RESULT_OFFERS = _media_types(RESULT_FORMATS)
+_RDF_OFFERS = _media_types(RDF_FORMATS)
+
+
 def _best(offers: list[str]) -> str | None:
     accept = request.accept_mimetypes
     if not accept.provided:  # no Accept header: anything will do
@@ -63,6 +69,19 @@ def _not_acceptable(what: str, formats: Sequence) -> QueryError:
 def choose_format(form: str | None, override: str | None) -> tuple[str, str | None]:
     """The output format's name, from ``format=`` or the Accept header (q-values, wildcards),
     and the media type to answer with when the client asked for an alias (application/json)."""
+    accept = request.headers.get("Accept")
+    if len(accept or "") + len(override or "") > MEMO_KEY_CHARS:
+        return _choose_format(form, override, accept)
+    return _choose_format_memo(form, override, accept)
+
+
+MEMO_KEY_CHARS = 2000  # longer Accept headers or format= values are not remembered
+
+
+def _choose_format(form: str | None, override: str | None,
+                   accept: str | None) -> tuple[str, str | None]:
+    """choose_format on the request's raw values (a pure function: clients send a handful of
+    distinct Accept headers, so its answers are remembered)."""
     graph_form = form in {"CONSTRUCT", "DESCRIBE"}
     formats = RDF_FORMATS if graph_form else RESULT_FORMATS
     what = f"a {form or 'SELECT'} query"
@@ -74,12 +93,17 @@ def choose_format(form: str | None, override: str | None) -> tuple[str, str | No
             raise QueryError(f"unknown format {override!r}; use one of "
                              f"{', '.join(f.name for f in formats)}")
         return found.name, None
-    best = _best(_media_types(formats))
+    offers = _RDF_OFFERS if graph_form else _RESULT_OFFERS
+    parsed = parse_accept_header(accept, MIMEAccept)  # what request.accept_mimetypes is
+    best = parsed.best_match(offers) if parsed.provided else offers[0]
     if best is None:
         raise _not_acceptable(what, formats)
     found = rdf_format(best) if graph_form else result_format(best)
     assert found is not None
     return found.name, best
+
+
+_choose_format_memo = functools.lru_cache(maxsize=256)(_choose_format)
 
 
 def _read_request() -> tuple[str | None, MultiDict]:
@@ -141,13 +165,14 @@ def sparql() -> Response:
     g.query_ms, g.result_size = outcome.query_ms, outcome.size
     if media_type is None or outcome.media_type not in {media_type, *_aliases(media_type)}:
         media_type = outcome.media_type
-    response = Response(outcome.body, content_type=f"{media_type}; charset=utf-8")
-    response.headers["X-Tipgraph-Query-Ms"] = f"{outcome.query_ms:.1f}"
-    response.headers["X-Tipgraph-Result-Size"] = str(outcome.size)
-    response.headers["X-Tipgraph-Cache"] = "hit" if outcome.cached else "miss"
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = REVALIDATE
-    return response
+    return Response(outcome.body, headers=[  # at once: each header set later scans them all
+        ("Content-Type", f"{media_type}; charset=utf-8"),
+        ("X-Tipgraph-Query-Ms", f"{outcome.query_ms:.1f}"),
+        ("X-Tipgraph-Result-Size", str(outcome.size)),
+        ("X-Tipgraph-Cache", "hit" if outcome.cached else "miss"),
+        ("ETag", quote_etag(etag)),
+        ("Cache-Control", REVALIDATE),
+    ])
 
 
 REVALIDATE = "public, no-cache"  # caches may keep an answer, but ask (If-None-Match) each time
