@@ -142,3 +142,19 @@ def test_real_subprocess(repo_root: Path, env: dict[str, str], files: dict[str, 
     assert broken.returncode == 2
     assert broken.stderr.startswith(f"tipgraph: error: {files['broken']} line ")
     assert "Traceback" not in broken.stderr + broken.stdout
+
+
+def test_validate_changed_reports_the_same_findings_and_its_scope(
+    repo_root: Path, env: dict[str, str], files: dict[str, str],
+) -> None:
+    args = ("validate", "--changed", "--format", "json", files["schemes"], files["pages"],
+            files["bad"])
+    first = run(repo_root, env, *args)
+    assert first.exit_code == 1
+    assert "Full validation: no record of a validated build yet" in first.stderr
+    again = run(repo_root, env, *args)
+    assert again.exit_code == 1
+    assert "Scoped validation: 0 data file(s) changed" in again.stderr
+    report, before = json.loads(again.stdout), json.loads(first.stdout)
+    assert report["scope"]["mode"] == "changed" and report["scope"]["rechecked_nodes"] == 0
+    assert report["results"] == before["results"] and report["violations"] >= 1

@@ -59,9 +59,12 @@ def main(ctx: click.Context, root: Path | None, config_file: Path | None, no_cac
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text",
               show_default=True, help="Report format.")
+@click.option("--changed", is_flag=True,
+              help="Re-check only what changed since the last validated build (recorded in the "
+                   "cache folder); the report is still complete. Full when there is no record.")
 @click.pass_context
 @handle_errors
-def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
+def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str, changed: bool) -> None:
     """Check the data (or PATHS) against the shapes and the ontology's own rules.
 
     Exit 0 when it conforms, 1 with violations, 2 when input cannot be read.
@@ -71,9 +74,15 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
     for path in paths:
         if not path.exists():
             raise TipgraphError(f"{path}: no such file or folder")
-    report = run_validation(config=_config(ctx), data_paths=list(paths) or None)
+    report = run_validation(config=_config(ctx), data_paths=list(paths) or None, changed=changed)
     output = {"text": report.to_text, "json": report.to_json, "turtle": report.to_turtle}[fmt]()
     click.echo(output)
+    if changed and report.scope is not None:
+        scope = report.scope
+        click.echo(f"Scoped validation: {scope.reason}; re-checked {scope.rechecked_nodes} "
+                   f"focus node(s) ({scope.touched_nodes} touched), {scope.global_shapes} "
+                   f"global shape(s) in full." if scope.mode == "changed" else
+                   f"Full validation: {scope.reason}.", err=True)
     if not report.conforms:
         sys.exit(EXIT_VIOLATIONS)
 

@@ -18,19 +18,21 @@ from tipgraph.model.build import build
 log = logging.getLogger(__name__)
 
 
-def validate_elsewhere(settings: Mapping[str, Any], attempts: int = 2) -> tuple[str, Any]:
+def validate_elsewhere(settings: Mapping[str, Any], attempts: int = 2, changed: bool = False
+                       ) -> tuple[str, Any]:
     """Build and validate in a child process: ("ok", (version, report)) or ("refused", why).
 
     The child builds from the same settings (reusing the inference cache the server's build
     has written); callers compare the version it reports with their own. Not at a lower
     priority: on a busy machine a niced child starved, and a reload took many minutes. A child
-    that dies (killed, out of memory) is tried again once; then the reason is returned."""
+    that dies (killed, out of memory) is tried again once; then the reason is returned.
+    ``changed``: a scoped validation (``validate(kg, changed=True)``)."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     death = ""
     for _ in range(attempts):
         receiving, sending = context.Pipe(duplex=False)
-        child = context.Process(target=_child, args=(sending, dict(settings)), daemon=True,
+        child = context.Process(target=_child, args=(sending, dict(settings), changed), daemon=True,
                                 name="tipgraph-validation")
         child.start()
         sending.close()
@@ -46,12 +48,12 @@ def validate_elsewhere(settings: Mapping[str, Any], attempts: int = 2) -> tuple[
     return "refused", f"{death}; nothing changed"
 
 
-def _child(sending: Connection, settings: dict[str, Any]) -> None:
-    sending.send(_build_and_validate(settings))
+def _child(sending: Connection, settings: dict[str, Any], changed: bool = False) -> None:
+    sending.send(_build_and_validate(settings, changed))
     sending.close()
 
 
-def _build_and_validate(settings: dict[str, Any]) -> tuple[str, Any]:
+def _build_and_validate(settings: dict[str, Any], changed: bool = False) -> tuple[str, Any]:
     from tipgraph.model.validate import validate
 
     try:
@@ -59,7 +61,7 @@ def _build_and_validate(settings: dict[str, Any]) -> tuple[str, Any]:
     except TipgraphError as error:
         return "refused", f"the files do not load: {error}"
     try:
-        return "ok", (kg.version, validate(kg))
+        return "ok", (kg.version, validate(kg, changed=changed))
     except TipgraphError as error:
         return "refused", f"the shapes cannot be used: {error}"
     except Exception as error:

@@ -154,9 +154,19 @@ def _update(client: _Client, url: str, update: str, what: str) -> None:
         raise _fail(what, response)
 
 
+def staging_graph(graph: str, lines: list[str]) -> str:
+    """The staging graph of a push: named after its target, then its content (a push that the
+    store cut off half-way can leave one behind; the same push again drops it first)."""
+    target = hashlib.sha256(graph.encode()).hexdigest()[:12]
+    content = hashlib.sha256(f"{graph}\n{''.join(lines)}".encode()).hexdigest()[:24]
+    return f"{STAGING_PREFIX}{target}:{content}"
+
+
+STAGING_PREFIX = "urn:tipgraph:staging:"
+
+
 def _push_update(client: _Client, update_url: str, graph: str, lines: list[str]) -> None:
-    digest = hashlib.sha256(f"{graph}\n{''.join(lines)}".encode()).hexdigest()[:24]
-    staging = f"urn:tipgraph:staging:{digest}"
+    staging = staging_graph(graph, lines)
     _update(client, update_url, f"DROP SILENT GRAPH <{staging}>", "prepare staging graph")
     try:
         # Virtuoso confuses "0"^^xsd:nonNegativeInteger with false when one INSERT DATA holds

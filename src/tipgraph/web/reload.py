@@ -3,8 +3,10 @@
 A reload never touches what is being served until the new build has proved itself:
 
 1. build the graph again from the files (in a background thread, off the request path);
-2. validate it (SHACL shapes and the ontology's checks: tens of seconds on the full data), in
-   a child process so that requests keep the server's interpreter to themselves;
+2. validate it (SHACL shapes and the ontology's checks), in a child process so that requests
+   keep the server's interpreter to themselves; scoped to what changed since the last validated
+   build when the cache folder holds its record (``validate(kg, changed=True)``: the same report
+   as a full validation, which it is when there is no record);
 3. start its query workers and wait until they are ready;
 4. swap it in as a whole (``AppState.swap``: one assignment). A request in flight finishes on
    the generation it started with; the old workers stop when the last such request is done.
@@ -204,12 +206,15 @@ class Reloader:
 
     def _check(self, kg: Any) -> None:
         log.info("reload: validating the new build (in a separate process)")
-        outcome, payload = validate_elsewhere(self.settings)
+        outcome, payload = validate_elsewhere(self.settings, changed=True)
         if outcome == "refused":
             raise _Refused(payload)
         version, report = payload
         if version != kg.version:  # a file changed meanwhile: the next poll or signal retries
             raise _Refused("the files changed while the new build was validated")
+        if report.scope is not None:
+            log.info("reload: %s validation (%s; %d focus node(s) re-checked)", report.scope.mode,
+                     report.scope.reason, report.scope.rechecked_nodes)
         if report.violations:
             raise _Refused(f"the new build has {len(report.violations)} violation(s):\n"
                            f"{report.to_text()}")
