@@ -226,7 +226,9 @@ def materialise(kg_dataset: Dataset, ontology: Graph, data: Graph) -> Graph:
 
 
 def _version(digest: str) -> str:
-    return hashlib.sha256(f"{digest}|{reason.RULESET_VERSION}".encode()).hexdigest()
+    """The data version: the files, the rule set and tipgraph's own version (a new release may
+    build differently: its on-disk store, ETags and cached answers must not be the old ones)."""
+    return hashlib.sha256(f"{digest}|{reason.RULESET_VERSION}|{__version__}".encode()).hexdigest()
 
 
 def _build_on_disk(config: Mapping[str, Any], data_paths: Iterable[Path | str] | None,
