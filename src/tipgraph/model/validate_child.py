@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from typing import Any
@@ -41,6 +42,8 @@ def validate_elsewhere(settings: Mapping[str, Any], attempts: int = 2, changed: 
         except EOFError:  # it died before answering
             child.join(10)
             death = f"the validating process died (exit code {child.exitcode})"
+            if not threading.main_thread().is_alive():  # the server is stopping: it was us
+                break
             log.warning("%s; trying again", death)
         finally:
             receiving.close()
