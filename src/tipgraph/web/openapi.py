@@ -38,6 +38,17 @@ def _errors(*codes: int) -> dict[str, Any]:
     return found
 
 
+def _in_one_format(summary: str, description: str) -> dict[str, Any]:
+    """A GET of ``<path>.{suffix}``: one document, HTML or RDF by its suffix."""
+    return {"get": {
+        "summary": summary,
+        "parameters": [{"name": "suffix", "in": "path", "required": True,
+                        "schema": {"type": "string"}}],
+        "responses": {"200": {"description": description,
+                              "content": _content("text/html", *RDF_TYPES)},
+                      **_errors(404)}}}
+
+
 def _content(*media_types: str, schema: dict | None = None) -> dict[str, Any]:
     def default(media_type: str) -> dict[str, Any]:
         return {"type": "object"} if media_type.endswith("json") else {"type": "string"}
@@ -122,20 +133,11 @@ def spec() -> dict[str, Any]:
                 "responses": {"200": {"description": "the ontology",
                                       "content": _content("text/html", *RDF_TYPES)},
                               **_errors(406)}}},
-            "/ontology.{suffix}": {"get": {
-                "summary": "the ontology in one format (html, ttl, nt, jsonld, rdf, trig, nq)",
-                "parameters": [{"name": "suffix", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "the ontology",
-                                      "content": _content("text/html", *RDF_TYPES)},
-                              **_errors(404)}}},
-            "/.well-known/void.{suffix}": {"get": {
-                "summary": "the dataset description in one format",
-                "parameters": [{"name": "suffix", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "the description",
-                                      "content": _content("text/html", *RDF_TYPES)},
-                              **_errors(404)}}},
+            "/ontology.{suffix}": _in_one_format(
+                "the ontology in one format (html, ttl, nt, jsonld, rdf, trig, nq)",
+                "the ontology"),
+            "/.well-known/void.{suffix}": _in_one_format(
+                "the dataset description in one format", "the description"),
             "/dumps/": {"get": {
                 "summary": "the dumps with sizes and checksums",
                 "responses": {"200": {"description": "the list",
