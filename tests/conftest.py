@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,21 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+def root_with_page(folder: Path, statements: str) -> Path:
+    """A root in ``folder``: the bundled ontology and shapes, and one data file stating
+    ``statements`` (Turtle, prefixes tip:, skos:, and : for the data) on page 3."""
+    for part in ("ontology", "shapes"):
+        shutil.copytree(REPO / part, folder / part)
+    (folder / "data").mkdir()
+    (folder / "data" / "page3.trig").write_text(
+        "@prefix tip: <https://w3id.org/tipgraph/ontology#> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "@prefix : <https://w3id.org/tipgraph/id/> .\n"
+        "@prefix page: <https://w3id.org/tipgraph/id/source/summary-2010/page/> .\n"
+        f"page:3 {{\n{statements}\n}}\n", encoding="utf-8")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -7,14 +7,13 @@ injected script runs."""
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
 
 from tests.browser import chromium, threaded_server
-from tests.conftest import REPO
+from tests.conftest import root_with_page
 from tipgraph.config import load_config
 from tipgraph.model.build import build
 from tipgraph.web.app import SECURITY_HEADERS, create_app
@@ -31,24 +30,13 @@ def turtle_string(text: str) -> str:
 @pytest.fixture(scope="module")
 def hostile_app(tmp_path_factory):
     """A root whose data and example query carry markup in labels, acronyms and titles."""
-    root = tmp_path_factory.mktemp("hostile")
-    for folder in ("ontology", "shapes"):
-        shutil.copytree(REPO / folder, root / folder)
-    (root / "data").mkdir()
-    (root / "data" / "evil.trig").write_text(f"""
-@prefix tip: <https://w3id.org/tipgraph/ontology#> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix : <https://w3id.org/tipgraph/id/> .
-@prefix page: <https://w3id.org/tipgraph/id/source/summary-2010/page/> .
-page:3 {{
+    root = root_with_page(tmp_path_factory.mktemp("hostile"), f"""
     :evil a tip:NonGovernmentalOrganisation ;
         skos:prefLabel {turtle_string(HOSTILE)}@en ;
         skos:altLabel {turtle_string(XSS_IMG)}@en ;
         tip:acronym {turtle_string(XSS_SCRIPT)} ;
         tip:partnerOf :friend .
-    :friend a tip:NonGovernmentalOrganisation ; skos:prefLabel "Friend"@en .
-}}
-""", encoding="utf-8")
+    :friend a tip:NonGovernmentalOrganisation ; skos:prefLabel "Friend"@en .""")
     (root / "queries").mkdir()
     (root / "queries" / "q99-evil.rq").write_text(
         f"# title: {HOSTILE}\n# description: {XSS_IMG}\n# category: {XSS_SCRIPT}\n"

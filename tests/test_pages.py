@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from rdflib import Dataset, Graph, URIRef
 
-from tests.conftest import REPO
+from tests.conftest import REPO, root_with_page
 from tipgraph.config import load_config
 from tipgraph.model.build import build
 from tipgraph.model.namespaces import RDFS, TIP
@@ -190,25 +189,14 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 @pytest.fixture(scope="module")
 def hostile_client(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile")
-    for folder in ("ontology", "shapes"):
-        shutil.copytree(REPO / folder, root / folder)
-    (root / "data").mkdir()
-    (root / "data" / "evil.trig").write_text(f"""
-@prefix tip: <https://w3id.org/tipgraph/ontology#> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix : <https://w3id.org/tipgraph/id/> .
-@prefix page: <https://w3id.org/tipgraph/id/source/summary-2010/page/> .
-page:3 {{
+    root = root_with_page(tmp_path_factory.mktemp("hostile"), f"""
     :evil a tip:NonGovernmentalOrganisation ;
         skos:prefLabel {HOSTILE!r}@en ;
         skos:altLabel "</title><script>alert(2)</script>"@en ;
         tip:partnerOf :friend .
     :friend a tip:NonGovernmentalOrganisation ; skos:prefLabel "Friend \\"&\\" co"@en .
     :twice-named a tip:NonGovernmentalOrganisation ;
-        skos:prefLabel "One name"@en, "Another name"@en .
-}}
-""", encoding="utf-8")
+        skos:prefLabel "One name"@en, "Another name"@en .""")
     config = load_config({"root": root, "use_cache": False}, environ={})
     kg = build(config)
     publishing_for(kg).findings(wait=600)  # the validation report, before the pages ask
