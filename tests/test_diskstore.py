@@ -142,3 +142,28 @@ def test_older_stores_are_removed_unless_open(repo_root: Path, tmp_path: Path) -
     _store_of(config)  # the next start removes it, once nobody has it open
     assert not busy.exists()
     assert sorted(p.name for p in home.iterdir()) == sorted([current.name, incomplete.name])
+
+
+def test_a_store_left_half_written_is_removed_but_not_one_being_written(
+        repo_root: Path, tmp_path: Path) -> None:
+    """A start-up killed while writing its store leaves a ``.part-`` folder (and its dump):
+    the next prune removes it, unless its writer is still alive (it holds the lock)."""
+    config = load_config({"root": repo_root, "cache_dir": tmp_path}, environ={})
+    home = tmp_path / "stores"
+    home.mkdir()
+    dead, alive, lockless = (home / f"oxigraph-{name * 32}.part-x1" for name in "def")
+    for work in (dead, alive, lockless):
+        work.mkdir()
+        (work / "000001.sst").write_bytes(b"half")
+    dead.with_name(dead.name + ".nq").write_text("<urn:a> <urn:b> <urn:c> .\n")
+    diskstore._writer_lock(dead).close()  # its writer died: the lock file stays, unlocked
+    writer = diskstore._writer_lock(alive)
+    os.utime(lockless, (1_000_000_000, 1_000_000_000))  # died before taking its lock, long ago
+    try:
+        current = _store_of(config)
+        assert not dead.exists() and not dead.with_name(dead.name + ".nq").exists()
+        assert not lockless.exists() and alive.is_dir()
+        assert sorted(p.name for p in home.iterdir()) == sorted(
+            [current.name, alive.name, alive.name + ".lock"])
+    finally:
+        writer.close()

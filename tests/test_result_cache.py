@@ -12,7 +12,7 @@ from tests.conftest import REPO, app_settings
 from tipgraph.model.build import build
 from tipgraph.query.cache import CacheKey, ResultCache
 from tipgraph.query.policy import DatasetSpec
-from tipgraph.web.app import create_app
+from tipgraph.web.app import Generation, create_app
 
 QUERY = ("SELECT ?label WHERE { id:african-union skos:prefLabel ?label } ORDER BY ?label")
 
@@ -82,8 +82,20 @@ def test_a_repeated_query_is_answered_from_the_cache(app):
     assert second.headers["X-Tipgraph-Cache"] == "hit"
     assert first.data == second.data and b"African Union" in first.data
     assert first.headers["ETag"] == second.headers["ETag"]
+    # the second request never reached Flask: the answer cache (tipgraph.web.answers) gave it
+    answers = app.extensions["tipgraph.answers"].status()
+    assert answers["hits"] == 1 and answers["entries"] == 1
+    assert {k: v for k, v in first.headers if k != "X-Tipgraph-Cache"} == \
+        {k: v for k, v in second.headers if k != "X-Tipgraph-Cache"}
+    # the same query asked another way (POST) is another request, answered by the result cache
+    posted = client.post("/sparql", data={"query": QUERY},
+                         headers={"Accept": "application/sparql-results+json"})
+    assert posted.data == first.data and posted.headers["X-Tipgraph-Cache"] == "hit"
     status = app.extensions["tipgraph"].queries.status()["result_cache"]
     assert status["hits"] == 1 and status["entries"] == 1
+    assert client.post("/sparql", data={"query": QUERY}, headers={
+        "Accept": "application/sparql-results+json"}).data == first.data
+    assert app.extensions["tipgraph.answers"].status()["hits"] == 2
 
 
 def test_if_none_match_gives_304_without_a_body(app):
@@ -132,13 +144,55 @@ def test_a_new_data_version_never_gets_an_old_answer(app, kg, config, tmp_path):
     client = app.test_client()
     first = get(client)
     assert get(client).headers["X-Tipgraph-Cache"] == "hit"
-    service = app.extensions["tipgraph"].queries
-    service.kg = changed          # what a reload does: new graph, new store
-    service.close()
+    app_state = app.extensions["tipgraph"]
+    app_state.swap(Generation(changed, app_state.settings))  # what a reload does
+    answers = app.extensions["tipgraph.answers"]
+    assert answers.status()["entries"] == 0  # the old version's answers are freed
     after = get(client, **{"If-None-Match": first.headers["ETag"]})
     assert after.status_code == 200 and after.headers["X-Tipgraph-Cache"] == "miss"
     assert after.headers["ETag"] != first.headers["ETag"]
-    assert b"African Union (renamed)" in after.data and first.data != after.data
+    assert b"African Union (renamed)" in after.data
+
+
+def test_an_answer_computed_on_old_data_is_never_kept_for_the_new(app, kg, config):
+    """A reload between the lookup and the answer: the answer is keyed on the version that
+    computed it, so requests on the new data do not get it."""
+    from tipgraph.web.answers import AnswerCache
+
+    versions = iter(["new", "new"])
+    seen = []
+
+    def flask_app(environ, start_response):  # computed on "old" while the lookup saw "new"
+        seen.append(environ["PATH_INFO"])
+        environ["tipgraph.cacheable_version"] = "old"
+        start_response("200 OK", [("ETag", '"t"')])
+        return [b"old answer"]
+
+    answers = AnswerCache(flask_app, lambda: next(versions), 1_000_000)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/sparql", "QUERY_STRING": "query=x"}
+    for _ in range(2):
+        assert b"".join(answers(dict(environ), lambda *a: None)) == b"old answer"
+    assert len(seen) == 2  # the second request was not answered with the "old" answer
+
+
+def test_the_rate_limit_applies_to_cached_answers(kg, config):
+    app = create_app(app_settings(config, query_workers=0, rate_limit=3), kg=kg)
+    try:
+        client = app.test_client()
+        statuses = [get(client).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]  # the 4th was found, then refused
+        assert app.extensions["tipgraph.answers"].status()["hits"] == 3
+    finally:
+        app.extensions["tipgraph"].close()
+
+
+def test_head_and_other_paths_go_to_flask(app):
+    client = app.test_client()
+    get(client)
+    head = client.head("/sparql", query_string={"query": QUERY},
+                       headers={"Accept": "application/sparql-results+json"})
+    assert head.status_code == 200 and head.data == b""
+    assert app.extensions["tipgraph.answers"].status()["hits"] == 0
 
 
 def test_the_version_alone_changes_the_key(app, kg):

@@ -5,6 +5,8 @@ query workers' SPARQL sees by default). It is written in a ``.part-`` folder bes
 place, marked complete (``tipgraph-size``: its number of quads) and renamed: a folder without the
 mark is never opened. Whoever opens one (the server, each query worker) holds a shared lock on
 its mark for as long as it is open; old versions are removed only when nobody holds that lock.
+The writer of a ``.part-`` folder holds a lock beside it: a folder whose writer was killed is
+removed by the next prune.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -74,6 +77,7 @@ def write(directory: Path, dump: Callable[[Path], object]) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=directory.name + ".part-", dir=directory.parent))
     data = work.with_name(work.name + ".nq")
+    writing = _writer_lock(work)  # held until we are done: prune knows we are alive
     try:
         dump(data)
         gc.collect()  # what the dump was made from (a build in memory) goes before the load
@@ -95,6 +99,53 @@ def write(directory: Path, dump: Callable[[Path], object]) -> None:
     finally:
         with contextlib.suppress(OSError):
             data.unlink()
+        with contextlib.suppress(OSError):
+            _lock_path(work).unlink()
+        writing.close()
+
+
+def _lock_path(work: Path) -> Path:
+    return work.with_name(work.name + ".lock")
+
+
+def _writer_lock(work: Path) -> object:
+    """An exclusive lock beside a ``.part-`` folder, held by its writer (the OS releases it if
+    the writer dies: a killed start-up leaves a folder that the next prune removes)."""
+    handle = _lock_path(work).open("wb")
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+def remove_abandoned(home: Path, grace: float = 600.0) -> list[Path]:
+    """Remove the ``.part-`` folders (and their N-Quads dump) whose writer is gone: its lock is
+    free, or it never took one and the folder is older than ``grace`` seconds (a writer takes
+    its lock right after creating the folder)."""
+    removed = []
+    for work in Path(home).glob(f"{PREFIX}*.part-*"):
+        if not work.is_dir():
+            continue
+        try:
+            handle = _lock_path(work).open("rb")
+        except FileNotFoundError:
+            with contextlib.suppress(OSError):
+                if time.time() - work.stat().st_mtime > grace:
+                    shutil.rmtree(work, ignore_errors=True)
+                    removed.append(work)
+            continue
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # being written right now
+            shutil.rmtree(work, ignore_errors=True)
+            for leftover in (work.with_name(work.name + ".nq"), _lock_path(work)):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+        removed.append(work)
+    if removed:
+        log.info("removed %d store folder(s) left half-written: %s", len(removed),
+                 ", ".join(p.name for p in removed))
+    return removed
 
 
 def remove(directory: Path) -> bool:
@@ -128,7 +179,7 @@ def prune(current: Path) -> list[Path]:
     current = Path(current)
     with contextlib.suppress(OSError):
         newest = (current / MARK).stat().st_mtime
-        removed = []
+        removed = remove_abandoned(current.parent)
         for other in current.parent.glob(f"{PREFIX}*"):
             if other == current or ".part-" in other.name or not other.is_dir():
                 continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -28,10 +27,10 @@ from tipgraph.errors import LimitExceeded, QueryError, TipgraphError
 from tipgraph.model.build import KnowledgeGraph, build
 from tipgraph.model.queries import ExampleQuery, example_queries
 from tipgraph.query.service import QueryService
-from tipgraph.web import ratelimit
+from tipgraph.web import accesslog, ratelimit
+from tipgraph.web.answers import AnswerCache
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("tipgraph.access")
 EXTENSION = "tipgraph"
 
 
@@ -166,7 +165,25 @@ def create_app(config: Mapping[str, Any] | None = None,
     app.teardown_request(_unpin_generation)
     app.after_request(_security_headers)
     app.after_request(_access_log)
+    _plain_queries_before_flask(app, settings)
     return app
+
+
+def _plain_queries_before_flask(app: Flask, settings: Mapping[str, Any]) -> None:
+    """Two layers in front of Flask for /sparql: the answer cache (tipgraph.web.answers: the
+    same request again) around the fast lane (tipgraph.web.fastlane: plain queries); a reload
+    frees the answers of the old data."""
+    from tipgraph.web.fastlane import FastLane
+
+    app_state = app.extensions[EXTENSION]
+    limiter = app.extensions.get("tipgraph.ratelimit")
+    lane = FastLane(app.wsgi_app, app_state, limiter)
+    answers = AnswerCache(lane, lambda: app_state.queries.kg.version,
+                          int(settings.get("result_cache_bytes", 0) or 0), limiter)
+    app.wsgi_app = answers  # type: ignore[method-assign]
+    app.extensions["tipgraph.answers"] = answers
+    app.extensions["tipgraph.fastlane"] = lane
+    app_state.on_swap(lambda generation: answers.drop_other_versions(generation.version))
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -188,22 +205,9 @@ def _start_clock() -> None:
 
 
 def _access_log(response: Response) -> Response:
-    """One structured line (JSON) per request: what, how it went, how long, how much."""
-    if not access_log.isEnabledFor(logging.INFO):  # not built for nothing (benchmarks, quiet)
-        return response
-    started = g.get("started")
-    entry = {
-        "method": request.method,
-        "path": request.path,
-        "status": response.status_code,
-        "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-        "query_ms": round(g.query_ms, 1) if "query_ms" in g else None,
-        "result_size": g.get("result_size"),
-        "bytes": response.content_length,
-        "client": request.remote_addr,
-        "version": __version__,
-    }
-    access_log.info(json.dumps(entry))
+    if accesslog.enabled():
+        accesslog.log_access(request.environ, response.status_code, g.get("started"),
+                             g.get("query_ms"), g.get("result_size"), response.content_length)
     return response
 
 

@@ -15,6 +15,12 @@ def health():
     """200 when queries can be answered; 503 (status "starting") until a query worker is up."""
     kg = state().kg
     query = state().queries.status()
+    answers = current_app.extensions.get("tipgraph.answers")
+    if answers is not None:
+        query["answer_cache"] = answers.status()
+    lane = current_app.extensions.get("tipgraph.fastlane")
+    if lane is not None:
+        query["fast_lane_answers"] = lane.answered
     workers = query["workers"]
     ready = workers is None or workers["ready"] > 0
     response = jsonify({"status": "ok" if ready else "starting", "version": __version__,

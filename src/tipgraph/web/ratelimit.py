@@ -20,6 +20,7 @@ from collections.abc import Callable
 from flask import Flask, Response, request
 
 EXEMPT_PATHS = frozenset({"/health"})
+CHARGED = "tipgraph.rate_limit_charged"  # environ key: this request has taken its token
 MAX_CLIENTS = 100_000  # buckets kept at most; full buckets are dropped first
 
 
@@ -54,6 +55,18 @@ class RateLimiter:
                 del self._buckets[key]
 
 
+def charge(limiter: RateLimiter | None, environ: dict) -> float:
+    """Take this request's token, once, whichever layer answers it (tipgraph.web.answers, the
+    fast lane, Flask): 0.0 if granted (or already taken, or no limit), else seconds to wait.
+    A refusal takes no token, so a later layer asking again is refused the same way."""
+    if limiter is None or environ.get(CHARGED):
+        return 0.0
+    wait = limiter.acquire(environ.get("REMOTE_ADDR") or "unknown")
+    if not wait:
+        environ[CHARGED] = True
+    return wait
+
+
 def init_app(app: Flask, per_minute: int) -> None:
     """Refuse requests past the limit before any work is done for them (when it is above 0)."""
     if per_minute <= 0:
@@ -65,7 +78,7 @@ def init_app(app: Flask, per_minute: int) -> None:
     def _limit() -> Response | None:
         if request.path in EXEMPT_PATHS:
             return None
-        wait = limiter.acquire(request.remote_addr or "unknown")
+        wait = charge(limiter, request.environ)
         if not wait:
             return None
         from tipgraph.web.app import error_response
@@ -78,4 +91,4 @@ def init_app(app: Flask, per_minute: int) -> None:
         return response
 
 
-__all__ = ["RateLimiter", "init_app"]
+__all__ = ["RateLimiter", "charge", "init_app"]

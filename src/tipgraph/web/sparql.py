@@ -20,9 +20,12 @@ from tipgraph import __version__
 from tipgraph.errors import QueryError
 from tipgraph.model.namespaces import PREFIXES, VOID
 from tipgraph.publish.formats import RDF_FORMATS, RESULT_FORMATS, rdf_format, result_format
-from tipgraph.query.policy import READ_ONLY
+from tipgraph.query.policy import READ_ONLY, CheckedQuery
 from tipgraph.query.results import serialize
+from tipgraph.query.service import QueryService
+from tipgraph.query.workers import Outcome
 from tipgraph.store.base import Answer
+from tipgraph.web.answers import mark_cacheable
 from tipgraph.web.app import settings_of, state
 
 blueprint = Blueprint("sparql", __name__)
@@ -69,7 +72,12 @@ def _not_acceptable(what: str, formats: Sequence) -> QueryError:
 def choose_format(form: str | None, override: str | None) -> tuple[str, str | None]:
     """The output format's name, from ``format=`` or the Accept header (q-values, wildcards),
     and the media type to answer with when the client asked for an alias (application/json)."""
-    accept = request.headers.get("Accept")
+    return format_for(form, override, request.headers.get("Accept"))
+
+
+def format_for(form: str | None, override: str | None,
+               accept: str | None) -> tuple[str, str | None]:
+    """choose_format on the request's raw values (also for the fast lane, without Flask)."""
     if len(accept or "") + len(override or "") > MEMO_KEY_CHARS:
         return _choose_format(form, override, accept)
     return _choose_format_memo(form, override, accept)
@@ -153,26 +161,44 @@ def sparql() -> Response:
             raise QueryError("no query given: send query=... (or an application/sparql-query "
                              "body)")
         return _description_or_editor()
+    carried = request.environ.pop(FAILED_IN_FAST_LANE, None)
+    if carried is not None:
+        raise carried  # the fast lane ran this query and it failed: answered here, not re-run
     service = state().queries
     endpoint = request.base_url
     checked = service.check(sparql_text, params.getlist("default-graph-uri"),
                             params.getlist("named-graph-uri"), base=endpoint)
     fmt, media_type = choose_format(checked.form, params.get("format"))
-    etag = _etag(service.key(checked, fmt, base=endpoint).etag(), media_type)
-    if request.method in {"GET", "HEAD"} and request.if_none_match.contains(etag):
+    etag = answer_etag(service, checked, fmt, media_type, endpoint)
+    if request.method in {"GET", "HEAD"} and request.if_none_match.contains_weak(etag):
         return _not_modified(etag)  # the client holds this very answer: no engine, no body
     outcome = service.run(checked, fmt, base=endpoint)
     g.query_ms, g.result_size = outcome.query_ms, outcome.size
+    mark_cacheable(request.environ, service.kg.version)
+    return Response(outcome.body, headers=answer_headers(outcome, media_type, etag))
+
+
+FAILED_IN_FAST_LANE = "tipgraph.fast_lane_error"  # environ key: tipgraph.web.fastlane's error
+
+
+def answer_etag(service: QueryService, checked: CheckedQuery, fmt: str,
+                media_type: str | None, endpoint: str) -> str:
+    return _etag(service.key(checked, fmt, base=endpoint).etag(), media_type)
+
+
+def answer_headers(outcome: Outcome, media_type: str | None,
+                   etag: str) -> list[tuple[str, str]]:
+    """The headers of a query's answer, as the /sparql view gives them (the fast lane too)."""
     if media_type is None or outcome.media_type not in {media_type, *_aliases(media_type)}:
         media_type = outcome.media_type
-    return Response(outcome.body, headers=[  # at once: each header set later scans them all
+    return [
         ("Content-Type", f"{media_type}; charset=utf-8"),
         ("X-Tipgraph-Query-Ms", f"{outcome.query_ms:.1f}"),
         ("X-Tipgraph-Result-Size", str(outcome.size)),
         ("X-Tipgraph-Cache", "hit" if outcome.cached else "miss"),
         ("ETag", quote_etag(etag)),
         ("Cache-Control", REVALIDATE),
-    ])
+    ]
 
 
 REVALIDATE = "public, no-cache"  # caches may keep an answer, but ask (If-None-Match) each time
