@@ -193,7 +193,7 @@ def answer_headers(outcome: Outcome, media_type: str | None,
         media_type = outcome.media_type
     return [
         ("Content-Type", f"{media_type}; charset=utf-8"),
-        ("X-Tipgraph-Query-Ms", f"{outcome.query_ms:.1f}"),
+        ("X-Tipgraph-Query-Ms", f"{outcome.query_ms:.2f}"),
         ("X-Tipgraph-Result-Size", str(outcome.size)),
         ("X-Tipgraph-Cache", "hit" if outcome.cached else "miss"),
         ("ETag", quote_etag(etag)),
