@@ -123,3 +123,14 @@ def test_a_query_that_fails_in_the_lane_is_not_run_again(kg, config):
         assert service.status()["workers"]["replaced"] == 1
     finally:
         app.extensions["tipgraph"].close()
+
+
+def test_the_answer_caches_304_has_the_views_headers(app):
+    client = app.test_client()
+    args = {"query": QUERY, "format": "json"}
+    etag = client.get("/sparql", query_string=args).headers["ETag"]
+    cached = client.get("/sparql", query_string=args, headers={"If-None-Match": etag})
+    view = client.head("/sparql", query_string=args, headers={"If-None-Match": etag})
+    assert app.extensions["tipgraph.answers"].status()["hits"] == 1
+    assert cached.status_code == view.status_code == 304 and cached.data == b""
+    assert {k: v for k, v in cached.headers} == {k: v for k, v in view.headers}

@@ -77,7 +77,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout", 30.0, "Seconds a query may run before its worker is killed (504).",
             float),
     Setting("result_cache_bytes", 64_000_000, "Memory for cached query answers, keyed on the "
-            "data version, the query, its dataset, the format (0: no cache).", int),
+            "data version, the query, its dataset, the format; the same again for whole "
+            "responses to repeated requests, sharing their bodies (0: no caches).", int),
     Setting("max_result_rows", 100_000, "Most rows (or triples) a query may return (400 past "
             "it: add a LIMIT).", int),
     Setting("max_request_bytes", 1_000_000, "Largest request body, query string or header "

@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from werkzeug.http import parse_etags, unquote_etag
@@ -158,8 +158,7 @@ class AnswerCache:
     def _keep(self, key: RequestKey, version: str, status: str,
               headers: list[tuple[str, str]], body: bytes) -> None:
         if key.version != version:  # a reload happened while Flask answered: key it right
-            key = RequestKey(version, *(getattr(key, f) for f in (
-                "method", "query_string", "content_type", "body", "accept", "origin")))
+            key = replace(key, version=version)
         named = {k.lower(): v for k, v in headers}
         stored = tuple((k, "hit" if k.lower() == "x-tipgraph-cache" else v) for k, v in headers)
         etag = named.get("etag")
