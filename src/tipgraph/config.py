@@ -83,6 +83,10 @@ SETTINGS: tuple[Setting, ...] = (
             "it: add a LIMIT).", int),
     Setting("max_request_bytes", 1_000_000, "Largest request body, query string or header "
             "accepted (413 past it).", int),
+    Setting("warm_dumps_max_triples", 250_000, "Largest graph whose dumps and dataset "
+            "description `tipgraph serve` computes at start (built in memory through rdflib: "
+            "hours and gigabytes at a million triples); past it, on the first request for "
+            "them.", int),
     Setting("rate_limit", 0, "Requests per minute per client address, answered 429 with "
             "Retry-After past it (0: no limit; /health is never limited).", int),
     Setting("watch", False, "`tipgraph serve` polls data/, ontology/ and shapes/ and reloads "

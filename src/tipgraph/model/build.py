@@ -109,6 +109,24 @@ class KnowledgeGraph:
             parts.append(self.ontology)
         return _merge(parts)
 
+    def graphs_outside(self, inferred: bool = True, ontology: bool = True) -> list[URIRef]:
+        """The named graphs that ``union(inferred, ontology)`` leaves out: a SPARQL query reads
+        the same triples as that union with ``GRAPH ?g { ... } FILTER(?g NOT IN (...))``."""
+        keep = set(self.data_graph_names())
+        keep |= {GRAPH_INFERRED} if inferred else set()
+        keep |= {GRAPH_ONTOLOGY} if ontology else set()
+        return sorted(g.identifier for g in self.dataset.graphs() if g.identifier not in keep)
+
+    def select(self, sparql: str) -> list[tuple[Node | None, ...]]:
+        """The rows of a SELECT query, run by the engine where there is one: aggregates over the
+        whole graph without copying it into rdflib (minutes and gigabytes at a million
+        triples, for ``union``)."""
+        store = self.oxigraph
+        if store is None:
+            return [tuple(row) for row in self.dataset.query(sparql)]
+        return [tuple(None if term is None else reason.from_ox(term) for term in row)
+                for row in store.query(sparql)]
+
     @property
     def store_directory(self) -> Path | None:
         """The on-disk store (tipgraph.model.diskstore) holding the dataset, if it is in one."""
@@ -148,6 +166,12 @@ class KnowledgeGraph:
 
 
 _UNION = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def not_in(names: Iterable[URIRef], variable: str = "?g") -> str:
+    """``FILTER(?g NOT IN (<a>, <b>))``, or nothing when there is nothing to leave out."""
+    listed = ", ".join(f"<{name}>" for name in names)
+    return f"FILTER({variable} NOT IN ({listed}))" if listed else ""
 
 
 def _page_sort_key(name: URIRef) -> tuple[int, str]:

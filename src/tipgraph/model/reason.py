@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 from oxrdflib import OxigraphStore
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from tipgraph.model.namespaces import OWL, RDF, RDFS, TIP, XSD
@@ -220,6 +220,18 @@ def to_ox(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
             return ox.Literal(str(node), language=node.language)
         return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype or XSD.string)))
     return ox.BlankNode(str(node))
+
+
+def from_ox(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+    """An rdflib term for a pyoxigraph one (the inverse of ``to_ox``)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value, datatype=None if datatype == str(XSD.string) else datatype)
 
 
 def infer(data: Graph, ontology: Graph) -> Graph:

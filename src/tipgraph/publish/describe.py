@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from tipgraph.model.build import KnowledgeGraph
+from tipgraph.model.build import KnowledgeGraph, not_in
 from tipgraph.model.namespaces import (
     GRAPH_CURATED,
     GRAPH_INFERRED,
@@ -44,17 +44,20 @@ class LabelIndex:
     """Readable labels for every IRI in the data and the ontology, built once per graph."""
 
     def __init__(self, graphs: Iterable[Graph]) -> None:
-        self._labels: dict[Node, str] = {}
-        ranked: dict[Node, tuple[int, str]] = {}
-        for graph in graphs:
-            for rank, prop in enumerate(LABEL_PROPERTIES):
-                for subject, label in graph.subject_objects(prop):
-                    if not isinstance(label, Literal):
-                        continue
-                    score = rank * 2 + (0 if label.language in (None, "en") else 1)
-                    if subject not in ranked or (score, str(label)) < ranked[subject]:
-                        ranked[subject] = (score, str(label))
-        self._labels = {node: text for node, (_, text) in ranked.items()}
+        self._labels = _best_labels((s, p, o) for graph in graphs for p in LABEL_PROPERTIES
+                                    for s, o in graph.subject_objects(p))
+
+    @classmethod
+    def of(cls, kg: KnowledgeGraph) -> LabelIndex:
+        """The labels of the asserted data and the ontology, read by the engine (no copy of the
+        graph: at a million triples the union alone took minutes and gigabytes)."""
+        values = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+        rows = kg.select(f"SELECT DISTINCT ?s ?p ?l WHERE {{ VALUES ?p {{ {values} }} "
+                         f"GRAPH ?g {{ ?s ?p ?l }} "
+                         f"{not_in(kg.graphs_outside(inferred=False, ontology=True))} }}")
+        index = cls([])
+        index._labels = _best_labels(rows)
+        return index
 
     def __call__(self, node: Node) -> str:
         if node in self._labels:
@@ -67,6 +70,19 @@ class LabelIndex:
 
     def has(self, node: Node) -> bool:
         return node in self._labels
+
+
+def _best_labels(triples: Iterable[tuple]) -> dict[Node, str]:
+    """For each subject, its label: skos:prefLabel before rdfs:label, English or no language
+    before others, then the first in code-point order (the same whatever order they come in)."""
+    ranked: dict[Node, tuple[int, str]] = {}
+    for subject, prop, label in triples:
+        if not isinstance(label, Literal):
+            continue
+        score = LABEL_PROPERTIES.index(prop) * 2 + (0 if label.language in (None, "en") else 1)
+        if subject not in ranked or (score, str(label)) < ranked[subject]:
+            ranked[subject] = (score, str(label))
+    return {node: text for node, (_, text) in ranked.items()}
 
 
 def is_known(kg: KnowledgeGraph, iri: URIRef) -> bool:

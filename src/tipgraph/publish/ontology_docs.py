@@ -8,14 +8,13 @@ constraint whose ``sh:path`` is that property).
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-from tipgraph.model.build import KnowledgeGraph
+from tipgraph.model.build import KnowledgeGraph, not_in
 from tipgraph.model.namespaces import ONTOLOGY_IRI, OWL, RDF, RDFS, SH, TIP
 from tipgraph.model.validate import short
 
@@ -165,9 +164,13 @@ def shape_constraints(shapes: Graph) -> list[tuple[list[Node], Node | None, Cons
 
 def ontology_doc(kg: KnowledgeGraph) -> OntologyDoc:
     ontology, shapes = kg.ontology, kg.shapes
-    data = kg.union(inferred=True, ontology=False)
-    instances = Counter(o for o in data.objects(None, RDF.type))
-    usage = Counter(p for p in kg.asserted().predicates())
+    instances = {c: int(n) for c, n in kg.select(  # distinct members, inferred types too
+        "SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { GRAPH ?g { ?x a ?c } "
+        f"{not_in(kg.graphs_outside(inferred=True, ontology=False))} }} GROUP BY ?c")}
+    usage = {p: int(n) for p, n in kg.select(  # distinct asserted triples of each property
+        "SELECT ?p (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { "
+        f"GRAPH ?g {{ ?s ?p ?o }} {not_in(kg.graphs_outside(inferred=False, ontology=False))} "
+        "} } GROUP BY ?p")}
     constraints = shape_constraints(shapes)
     sections = []
     for kind_iri, kind, title in KINDS:

@@ -17,8 +17,7 @@ from typing import Any, TypeVar
 
 from rdflib import Graph
 
-from tipgraph.model.build import KnowledgeGraph
-from tipgraph.model.namespaces import RDF
+from tipgraph.model.build import KnowledgeGraph, not_in
 from tipgraph.model.validate import Finding
 from tipgraph.publish.describe import LabelIndex
 from tipgraph.publish.formats import RDF_FORMATS, RdfFormat
@@ -52,8 +51,7 @@ class Publishing:
 
     @property
     def labels(self) -> LabelIndex:
-        return self._once("labels", lambda: LabelIndex(
-            [self.kg.union(inferred=False, ontology=True)]))
+        return self._once("labels", lambda: LabelIndex.of(self.kg))
 
     def findings(self, wait: float = 0.0) -> dict[str, list[Finding]] | None:
         """Validation findings by focus node (in ``short()`` form), or None while the report is
@@ -69,10 +67,17 @@ class Publishing:
         return self._findings
 
     def warm(self) -> Publishing:
-        """Compute now what the first request of each kind would otherwise wait for (the
-        dumps in every format and their checksums, the dataset description, labels, the
-        ontology documentation): the server calls it at start and before a reload's swap."""
-        _ = (self.labels, self.context, self.class_counts, self.ontology_doc, self.void)
+        """Compute now what the first request of each kind would otherwise wait for (labels,
+        class counts, the ontology documentation, and, up to ``warm_dumps_max_triples``, the
+        dumps in every format with their checksums and the dataset description): the server
+        calls it at start and before a reload's swap."""
+        _ = (self.labels, self.context, self.class_counts, self.ontology_doc)
+        limit = int(self.kg.config.get("warm_dumps_max_triples", 250_000))
+        if self.kg.triples <= limit:
+            _ = self.void
+        else:
+            log.info("%d triples: the dumps and the dataset description are computed on "
+                     "first request (warm_dumps_max_triples = %d)", self.kg.triples, limit)
         return self
 
     def adopt_findings(self, findings: list[Finding]) -> None:
@@ -119,12 +124,11 @@ class Publishing:
     def class_counts(self) -> dict[Any, int]:
         """Members of each class that are resources of this dataset (inferred types too)."""
         def compute() -> dict[Any, int]:
-            base = self.kg.config["base_iri"]
-            counts: dict[Any, set] = defaultdict(set)
-            for s, c in self.data.subject_objects(RDF.type):
-                if str(s).startswith(base):
-                    counts[c].add(s)
-            return {c: len(members) for c, members in counts.items()}
+            rows = self.kg.select(
+                "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } "
+                f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), STR(<{self.kg.config['base_iri']}>))) "
+                f"{not_in(self.kg.graphs_outside(inferred=True, ontology=False))} }} GROUP BY ?c")
+            return {c: int(n) for c, n in rows}
         return self._once("class_counts", compute)
 
     @property
