@@ -83,7 +83,7 @@ SETTINGS: tuple[Setting, ...] = (
             "it: add a LIMIT).", int),
     Setting("max_request_bytes", 1_000_000, "Largest request body, query string or header "
             "accepted (413 past it).", int),
-    Setting("warm_dumps_max_triples", 250_000, "Largest graph whose dumps and dataset "
+    Setting("warm_dumps_max_triples", 100_000, "Largest graph whose dumps and dataset "
             "description `tipgraph serve` computes at start (built in memory through rdflib: "
             "hours and gigabytes at a million triples); past it, on the first request for "
             "them.", int),

@@ -72,7 +72,7 @@ class Publishing:
         dumps in every format with their checksums and the dataset description): the server
         calls it at start and before a reload's swap."""
         _ = (self.labels, self.context, self.class_counts, self.ontology_doc)
-        limit = int(self.kg.config.get("warm_dumps_max_triples", 250_000))
+        limit = int(self.kg.config.get("warm_dumps_max_triples", 100_000))
         if self.kg.triples <= limit:
             _ = self.void
         else:
