@@ -74,6 +74,22 @@ def test_query_post_form(server):
     assert boolean(reply) is True
 
 
+def test_form_posts_through_the_answer_cache_and_the_fast_lane(server, kg):
+    """Through waitress: a plain form POST twice (the lane, then the answer cache) and a form
+    POST with a dataset parameter, whose body both layers read before Flask reads it again."""
+    plain = urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s a owl:Class }"})
+    with_dataset = urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                              "default-graph-uri": str(GRAPH_ONTOLOGY)})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": JSON}
+    for body, expected in ((plain, None), (with_dataset, len(kg.graph(GRAPH_ONTOLOGY)))):
+        first, again = (fetch(f"{server}/sparql", "POST", body, headers) for _ in range(2))
+        assert first.body == again.body and count(first) > 0
+        assert expected is None or count(first) == expected
+        assert first.headers["X-Tipgraph-Cache"] in {"miss", "hit"}
+        assert again.headers["X-Tipgraph-Cache"] == "hit"
+        assert first.headers["ETag"] == again.headers["ETag"]
+
+
 def test_query_post_direct(server):
     assert boolean(post_direct(server, "ASK { ?s a owl:Class }")) is True
 
