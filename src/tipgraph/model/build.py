@@ -127,6 +127,15 @@ class KnowledgeGraph:
         return [tuple(None if term is None else reason.from_ox(term) for term in row)
                 for row in store.query(sparql)]
 
+    def class_sizes(self, iri_prefix: str | None = None) -> dict[Node, int]:
+        """Distinct members of each class in the data, inferred types included (the ontology's
+        own triples not), optionally only members whose IRI starts with ``iri_prefix``."""
+        under = f"FILTER(isIRI(?x) && STRSTARTS(STR(?x), STR(<{iri_prefix}>)))" \
+            if iri_prefix else ""
+        rows = self.select(f"SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE {{ GRAPH ?g {{ ?x a ?c }} "
+                           f"{under} {not_in(self.graphs_outside(ontology=False))} }} GROUP BY ?c")
+        return {c: int(n) for c, n in rows}
+
     @property
     def store_directory(self) -> Path | None:
         """The on-disk store (tipgraph.model.diskstore) holding the dataset, if it is in one."""

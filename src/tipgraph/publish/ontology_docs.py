@@ -164,9 +164,7 @@ def shape_constraints(shapes: Graph) -> list[tuple[list[Node], Node | None, Cons
 
 def ontology_doc(kg: KnowledgeGraph) -> OntologyDoc:
     ontology, shapes = kg.ontology, kg.shapes
-    instances = {c: int(n) for c, n in kg.select(  # distinct members, inferred types too
-        "SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { GRAPH ?g { ?x a ?c } "
-        f"{not_in(kg.graphs_outside(inferred=True, ontology=False))} }} GROUP BY ?c")}
+    instances = kg.class_sizes()
     usage = {p: int(n) for p, n in kg.select(  # distinct asserted triples of each property
         "SELECT ?p (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { "
         f"GRAPH ?g {{ ?s ?p ?o }} {not_in(kg.graphs_outside(inferred=False, ontology=False))} "

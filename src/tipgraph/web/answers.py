@@ -75,6 +75,20 @@ def mark_cacheable(environ: Environ, version: str) -> None:
     environ[CACHEABLE] = version
 
 
+def read_body(environ: Environ, most: int) -> bytes | None:
+    """A request body of a stated length up to ``most`` bytes, put back for the next reader
+    (the next layer, then Flask) as an in-memory stream; None if it is longer or unstated."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or -1)
+    except ValueError:
+        return None
+    if not 0 <= length <= most:
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
 class AnswerCache:
     """WSGI middleware around the Flask app (``app.wsgi_app = AnswerCache(...)``)."""
 
@@ -102,16 +116,9 @@ class AnswerCache:
         method = environ.get("REQUEST_METHOD")
         if environ.get("PATH_INFO") != PATH or method not in {"GET", "POST"}:
             return None
-        body = b""
-        if method == "POST":
-            try:
-                length = int(environ.get("CONTENT_LENGTH") or -1)
-            except ValueError:
-                return None
-            if not 0 <= length <= MAX_BODY:
-                return None  # chunked or large: Flask reads it under its own limits
-            body = environ["wsgi.input"].read(length)
-            environ["wsgi.input"] = io.BytesIO(body)
+        body = read_body(environ, MAX_BODY) if method == "POST" else b""
+        if body is None:
+            return None  # chunked or large: Flask reads it under its own limits
         return RequestKey(self.current_version(), method, environ.get("QUERY_STRING", ""),
                           environ.get("CONTENT_TYPE", ""), body, environ.get("HTTP_ACCEPT", ""),
                           (environ.get("wsgi.url_scheme", ""), environ.get("HTTP_HOST", ""),

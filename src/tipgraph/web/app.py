@@ -205,9 +205,8 @@ def _start_clock() -> None:
 
 
 def _access_log(response: Response) -> Response:
-    if accesslog.enabled():
-        accesslog.log_access(request.environ, response.status_code, g.get("started"),
-                             g.get("query_ms"), g.get("result_size"), response.content_length)
+    accesslog.log_access(request.environ, response.status_code, g.get("started"),
+                         g.get("query_ms"), g.get("result_size"), response.content_length)
     return response
 
 

@@ -17,7 +17,6 @@ again: it is handed to the view in the WSGI environ, which raises it there.
 from __future__ import annotations
 
 import functools
-import io
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -29,7 +28,7 @@ from werkzeug.wsgi import get_current_url
 from tipgraph import __version__
 from tipgraph.web import ratelimit
 from tipgraph.web.accesslog import log_access
-from tipgraph.web.answers import mark_cacheable
+from tipgraph.web.answers import mark_cacheable, read_body
 from tipgraph.web.app import SECURITY_HEADERS, AppState
 from tipgraph.web.sparql import (
     CORS_HEADERS,
@@ -116,14 +115,9 @@ def _plain_query(environ: Environ, max_bytes: int) -> tuple[str, str | None] | N
         raw = environ.get("QUERY_STRING", "")
     elif method == "POST" and environ.get("CONTENT_TYPE") == FORM \
             and not environ.get("QUERY_STRING"):
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or -1)
-        except ValueError:
+        body = read_body(environ, max_bytes)
+        if body is None:
             return None
-        if not 0 <= length <= max_bytes:
-            return None
-        body = environ["wsgi.input"].read(length)
-        environ["wsgi.input"] = io.BytesIO(body)
         try:
             raw = body.decode("ascii")  # a form body is percent-encoded ASCII
         except UnicodeDecodeError:

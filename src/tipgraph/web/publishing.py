@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from rdflib import Graph
 
-from tipgraph.model.build import KnowledgeGraph, not_in
+from tipgraph.model.build import KnowledgeGraph
 from tipgraph.model.validate import Finding
 from tipgraph.publish.describe import LabelIndex
 from tipgraph.publish.formats import RDF_FORMATS, RdfFormat
@@ -123,13 +123,8 @@ class Publishing:
     @property
     def class_counts(self) -> dict[Any, int]:
         """Members of each class that are resources of this dataset (inferred types too)."""
-        def compute() -> dict[Any, int]:
-            rows = self.kg.select(
-                "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } "
-                f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), STR(<{self.kg.config['base_iri']}>))) "
-                f"{not_in(self.kg.graphs_outside(inferred=True, ontology=False))} }} GROUP BY ?c")
-            return {c: int(n) for c, n in rows}
-        return self._once("class_counts", compute)
+        return self._once("class_counts",
+                          lambda: self.kg.class_sizes(str(self.kg.config["base_iri"])))
 
     @property
     def ontology_doc(self):  # type: ignore[no-untyped-def]

@@ -88,8 +88,8 @@ MEMO_KEY_CHARS = 2000  # longer Accept headers or format= values are not remembe
 
 def _choose_format(form: str | None, override: str | None,
                    accept: str | None) -> tuple[str, str | None]:
-    """choose_format on the request's raw values (a pure function: clients send a handful of
-    distinct Accept headers, so its answers are remembered)."""
+    """A pure function of its arguments: clients send a handful of distinct Accept headers,
+    so format_for remembers its answers."""
     graph_form = form in {"CONSTRUCT", "DESCRIBE"}
     formats = RDF_FORMATS if graph_form else RESULT_FORMATS
     what = f"a {form or 'SELECT'} query"
