@@ -110,6 +110,17 @@ def test_stats_prints_counts(repo_root: Path, env: dict[str, str]) -> None:
     assert as_json.exit_code == 0 and json.loads(as_json.output)
 
 
+def test_stats_named_things_leave_out_pages_counts_and_concepts(
+        repo_root: Path, env: dict[str, str]) -> None:
+    counts = json.loads(run(repo_root, env, "stats", "--format", "json").output)
+    bookkeeping = sum(counts["classes"].get(c, 0) for c in (
+        "tip:SourcePage", "tip:CountObservation", "tip:SourceDocument", "skos:ConceptScheme"))
+    concepts = sum(n for c, n in counts["classes"].items() if c.endswith(("Type", "Status"))
+                   or c == "tip:ThematicArea")
+    assert counts["named_things"] == counts["entities"] - bookkeeping - concepts
+    assert 0 < counts["relations"] < counts["asserted_triples"]
+
+
 @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
 def test_query_formats(repo_root: Path, env: dict[str, str], fmt: str) -> None:
     result = run(repo_root, env, "query", "--format", fmt, LABEL_QUERY)

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 
 from tipgraph.model.build import KnowledgeGraph
-from tipgraph.model.namespaces import RDF, TIP
+from tipgraph.model.namespaces import RDF, SKOS, TIP
 from tipgraph.model.validate import short
 
 
@@ -18,8 +18,16 @@ class Stats:
     ontology_triples: int
     pages_cited: int
     entities: int
+    named_things: int
+    relations: int
     classes: dict[str, int]
     properties: dict[str, int]
+
+
+# What an entity count should not call a named thing of the source: its pages, the observation
+# nodes of counts, and tipgraph's own concept schemes.
+_BOOKKEEPING = (TIP.SourceDocument, TIP.SourcePage, TIP.CountObservation, SKOS.Concept,
+                SKOS.ConceptScheme)
 
 
 def compute_stats(kg: KnowledgeGraph) -> Stats:
@@ -35,12 +43,17 @@ def compute_stats(kg: KnowledgeGraph) -> Stats:
             classes[cls] = len(set(union.subjects(RDF.type, TIP[cls[4:]])))
     properties = Counter(short(p) for p in asserted.predicates())
     entities = {s for s in asserted.subjects(RDF.type) if str(s).startswith(kg.config["base_iri"])}
+    bookkeeping = {s for c in _BOOKKEEPING for s in union.subjects(RDF.type, c)}
+    named = entities - bookkeeping
+    relations = {(s, p, o) for s, p, o in asserted if s in named and o in named and p != RDF.type}
     return Stats(
         asserted_triples=len(asserted),
         inferred_triples=len(kg.inferred),
         ontology_triples=len(kg.ontology),
         pages_cited=len([g for g in kg.data_graph_names() if "/page/" in str(g)]),
         entities=len(entities),
+        named_things=len(named),
+        relations=len(relations),
         classes=dict(sorted(classes.items(), key=lambda kv: (-kv[1], kv[0] or ""))),
         properties=dict(sorted(properties.items(), key=lambda kv: (-kv[1], kv[0] or ""))),
     )
@@ -54,6 +67,8 @@ def format_stats(stats: Stats, fmt: str = "table") -> str:
         f"inferred triples   {stats.inferred_triples}",
         f"ontology triples   {stats.ontology_triples}",
         f"entities           {stats.entities}",
+        f"named things       {stats.named_things}   (entities less pages, counts, concepts)",
+        f"relations          {stats.relations}   (between named things, asserted)",
         f"source pages cited {stats.pages_cited}",
         "",
         "instances per class (tip: classes include inferred members)",
