@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tipgraph.errors import ConfigError
+from tipgraph.model.namespaces import CANONICAL_TIP, TIP, is_namespace
 from tipgraph.paths import bundle_root
 
 
@@ -35,6 +36,12 @@ def _bool(text: str) -> bool:
     raise ValueError(f"not a boolean: {text!r}")
 
 
+def _namespace(text: str) -> str:
+    if not is_namespace(text):
+        raise ValueError(f"{text!r} is not a namespace: an http(s) IRI ending in '#' or '/'")
+    return text
+
+
 def _optional_path(text: str) -> Path | None:
     return Path(text) if text else None
 
@@ -44,6 +51,9 @@ SETTINGS: tuple[Setting, ...] = (
             "(default: the bundled knowledge graph).", _optional_path),
     Setting("base_iri", "https://w3id.org/tipgraph/id/",
             "Base IRI of the data; IRIs in the files are rewritten to it when it differs."),
+    Setting("ontology_iri", CANONICAL_TIP, "Namespace of tipgraph's own terms (`tip:`); the "
+            "ontology, shapes, data and example queries are rewritten to it when it differs. "
+            "Environment only: it is read when tipgraph starts.", _namespace),
     Setting("cache_dir", None, "Where inferences and the on-disk stores of the data are "
             "cached (default: ~/.cache/tipgraph; empty to disable).", _optional_path),
     Setting("use_cache", True, "Reuse cached inferences and stores keyed by the inputs' "
@@ -162,6 +172,10 @@ def load_config(
             raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(_BY_NAME))}")
         if value is not None:
             values[name] = _coerce(_BY_NAME[name], value, "override")
+    if values["ontology_iri"] != str(TIP):  # every module bound TIP when it was imported
+        raise ConfigError(f"ontology_iri {values['ontology_iri']!r} can only be set in the "
+                          f"environment, before tipgraph starts: TIPGRAPH_ONTOLOGY_IRI="
+                          f"{values['ontology_iri']} tipgraph ...")
     if values["root"] is None:
         values["root"] = bundle_root()
     values["root"] = Path(values["root"])

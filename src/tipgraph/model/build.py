@@ -41,6 +41,7 @@ from tipgraph.model import diskstore, reason
 from tipgraph.model.load import LoadedSources, hashed, load, load_oxigraph
 from tipgraph.model.namespaces import (
     CANONICAL_BASE,
+    CANONICAL_TIP,
     GRAPH_CURATED,
     GRAPH_INFERRED,
     GRAPH_ONTOLOGY,
@@ -225,7 +226,7 @@ def _cache_file(config: Mapping[str, Any], digest: str) -> Path | None:
     if not config.get("use_cache") or not config.get("cache_dir"):
         return None
     key = hashlib.sha256(f"{digest}|{reason.RULESET_VERSION}|{config['base_iri']}|"
-                         f"{__version__}".encode()).hexdigest()[:32]
+                         f"{__version__}{_vocabulary()}".encode()).hexdigest()[:32]
     return Path(config["cache_dir"]) / f"inferred-{key}.nt"
 
 
@@ -258,10 +259,17 @@ def materialise(kg_dataset: Dataset, ontology: Graph, data: Graph) -> Graph:
     return _merge([provenance, reason.infer(_merge([data, provenance]), ontology)])
 
 
+def _vocabulary() -> str:
+    """What a configured vocabulary namespace adds to the keys of builds (nothing for the
+    canonical one, so that its data versions stay as they were)."""
+    return "" if str(TIP) == CANONICAL_TIP else f"|{TIP}"
+
+
 def _version(digest: str) -> str:
     """The data version: the files, the rule set and tipgraph's own version (a new release may
     build differently: its on-disk store, ETags and cached answers must not be the old ones)."""
-    return hashlib.sha256(f"{digest}|{reason.RULESET_VERSION}|{__version__}".encode()).hexdigest()
+    return hashlib.sha256(f"{digest}|{reason.RULESET_VERSION}|{__version__}{_vocabulary()}"
+                          .encode()).hexdigest()
 
 
 def _build_on_disk(config: Mapping[str, Any], data_paths: Iterable[Path | str] | None,

@@ -22,7 +22,14 @@ from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from tipgraph.errors import DataLoadError
-from tipgraph.model.namespaces import GRAPH_CURATED, GRAPH_ONTOLOGY, GRAPH_SHAPES
+from tipgraph.model.namespaces import (
+    CANONICAL_TIP,
+    GRAPH_CURATED,
+    GRAPH_ONTOLOGY,
+    GRAPH_SHAPES,
+    TIP,
+    rebase_vocabulary,
+)
 from tipgraph.model.oxstore import TipgraphOxigraphStore
 
 RDF_SUFFIXES = {".ttl": "turtle", ".trig": "trig", ".nt": "nt", ".nq": "nquads"}
@@ -90,6 +97,7 @@ def parse_file(path: Path) -> Dataset:
                             "Save it as UTF-8") from None
     except OSError as error:
         raise DataLoadError(path, None, f"cannot read the file ({error.strerror})") from None
+    text = rebase_vocabulary(text)  # same lines: error positions hold
     parsed = Dataset()
     try:
         if fmt in {"trig", "nquads"}:
@@ -179,10 +187,12 @@ def load_oxigraph(root: Path | str, data_paths: Iterable[Path | str] | None = No
         if fmt is None:
             parse_file(path)  # raises the DataLoadError for an unsupported file
         quads = fmt in {ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS}
+        where = {"path": path} if str(TIP) == CANONICAL_TIP else {
+            "input": rebase_vocabulary(path.read_text(encoding="utf-8")).encode("utf-8")}
         try:
-            store.bulk_load(path=path, format=fmt, base_iri=path.resolve().as_uri(),
+            store.bulk_load(**where, format=fmt, base_iri=path.resolve().as_uri(),
                             to_graph=None if quads else ox.NamedNode(str(default_graph)))
-        except (SyntaxError, ValueError, OSError) as error:
+        except (SyntaxError, ValueError, OSError, UnicodeDecodeError) as error:
             parse_file(path)  # rdflib's friendlier message (line, hint), if it fails too
             raise DataLoadError(path, getattr(error, "lineno", None),
                                 str(error).splitlines()[0] if str(error) else "unreadable",

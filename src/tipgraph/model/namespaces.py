@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import os
+import re
+
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace, Namespace
 
-TIP = Namespace("https://w3id.org/tipgraph/ontology#")
-ONTOLOGY_IRI = URIRef("https://w3id.org/tipgraph/ontology")
+CANONICAL_ONTOLOGY_IRI = "https://w3id.org/tipgraph/ontology"
+CANONICAL_TIP = CANONICAL_ONTOLOGY_IRI + "#"
+_NAMESPACE = re.compile(r"https?://[^\s<>\"{}|\\^`#]+[#/]")
+
+
+def is_namespace(text: str) -> bool:
+    """An http(s) IRI ending in '#' or '/', as a vocabulary namespace must."""
+    return bool(_NAMESPACE.fullmatch(text))
+
+
+def _vocabulary_namespace() -> str:
+    """tipgraph's own terms live under the canonical namespace, or under TIPGRAPH_ONTOLOGY_IRI
+    (the ontology_iri setting). Read once, when tipgraph starts: every module binds TIP at import,
+    and the worker processes inherit the environment. An invalid value is reported by the
+    settings (tipgraph.config), not here."""
+    configured = os.environ.get("TIPGRAPH_ONTOLOGY_IRI", "")
+    return configured if is_namespace(configured) else CANONICAL_TIP
+
+
+TIP = Namespace(_vocabulary_namespace())
+ONTOLOGY_IRI = URIRef(str(TIP)[:-1])  # the ontology itself: its namespace without '#' or '/'
 ID = Namespace("https://w3id.org/tipgraph/id/")
 CANONICAL_BASE = str(ID)
 SOURCE_DOCUMENT = ID["source/summary-2010"]
@@ -51,11 +73,20 @@ PREFIXES: dict[str, str] = {
 }
 
 __all__ = [
-    "CANONICAL_BASE", "DCAT", "DCTERMS", "DefinedNamespace", "ELI", "FOAF", "GRAPH_CURATED",
+    "CANONICAL_BASE", "CANONICAL_ONTOLOGY_IRI", "CANONICAL_TIP", "DCAT", "DCTERMS",
+    "DefinedNamespace", "ELI", "FOAF", "GRAPH_CURATED",
     "GRAPH_INFERRED", "GRAPH_ONTOLOGY", "GRAPH_SHAPES", "ID", "ONTOLOGY_IRI", "ORG", "OWL", "PAGE",
     "PREFIXES", "PROV", "RDF", "RDFS", "SCHEMA", "SH", "SKOS", "SOURCE_DOCUMENT", "TIME", "TIP",
-    "VANN", "VOID", "XSD",
+    "VANN", "VOID", "XSD", "is_namespace", "rebase_vocabulary",
 ]
+
+
+def rebase_vocabulary(text: str) -> str:
+    """The text of an ontology, shapes, data or query file with tipgraph's canonical namespace
+    (and the ontology's own IRI and version IRI) moved to the configured one."""
+    if str(TIP) == CANONICAL_TIP:
+        return text
+    return text.replace(CANONICAL_TIP, str(TIP)).replace(CANONICAL_ONTOLOGY_IRI, ONTOLOGY_IRI)
 
 
 _PAGE_PATH = "/id/" + str(PAGE)[len(CANONICAL_BASE):]  # "/id/source/summary-2010/page/"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tipgraph.model.namespaces import rebase_vocabulary
+
 
 @dataclass(frozen=True)
 class ExampleQuery:
@@ -37,7 +39,7 @@ def parse_query_file(path: Path) -> ExampleQuery:
     return ExampleQuery(
         name=path.stem,
         title=first("title") or path.stem,
-        sparql=path.read_text(encoding="utf-8"),
+        sparql=rebase_vocabulary(path.read_text(encoding="utf-8")),
         description=" ".join(header.get("description", [])),
         category=first("category"),
         pages=first("pages"),

@@ -306,7 +306,8 @@ def record_path(config: Mapping[str, Any]) -> Path | None:
     if not config.get("use_cache") or not config.get("cache_dir"):
         return None
     root = str(Path(config["root"]).resolve())
-    key = hashlib.sha256(f"{root}|{config.get('base_iri')}".encode()).hexdigest()[:24]
+    key = hashlib.sha256(f"{root}|{config.get('base_iri')}|{config.get('ontology_iri')}"
+                         .encode()).hexdigest()[:24]
     return Path(config["cache_dir"]) / f"validated-{key}.json"
 
 

@@ -31,7 +31,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from tipgraph.errors import TipgraphError
 from tipgraph.model.build import KnowledgeGraph, not_in
-from tipgraph.model.namespaces import PAGE, TIP
+from tipgraph.model.namespaces import PAGE, TIP, rebase_vocabulary
 from tipgraph.store.oxigraph import to_rdflib
 
 
@@ -254,10 +254,10 @@ def _year(value: str) -> int | None:
     return int(head) if len(head) == 4 and head.isdigit() else None
 
 
-_KIND_QUERY = """
+_KIND_QUERY = rebase_vocabulary("""
 PREFIX tip: <https://w3id.org/tipgraph/ontology#>
 SELECT DISTINCT ?s ?type WHERE { VALUES ?type { %s } ?s a ?type . FILTER(isIRI(?s)) }
-"""
+""")
 
 _ATTRIBUTE_QUERY = """
 SELECT ?s ?p ?o WHERE { VALUES ?p { %s } ?s ?p ?o . FILTER(isIRI(?s)) }
@@ -270,7 +270,7 @@ SELECT ?x ?p ?label WHERE { VALUES ?p { skos:prefLabel rdfs:label } ?x ?p ?label
                             FILTER(isIRI(?x)) }
 """
 
-_RELATION_QUERY = """
+_RELATION_QUERY = rebase_vocabulary("""
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?p ?label ?inverse ?symmetric ?transitive WHERE {
@@ -281,7 +281,7 @@ SELECT ?p ?label ?inverse ?symmetric ?transitive WHERE {
     BIND(EXISTS { ?p a owl:SymmetricProperty } AS ?symmetric)
     BIND(EXISTS { ?p a owl:TransitiveProperty } AS ?transitive)
 }
-"""
+""")
 
 _SUBPROPERTY_QUERY = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

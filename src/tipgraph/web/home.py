@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from flask import Blueprint, jsonify, render_template
 
 from tipgraph.model.build import KnowledgeGraph
+from tipgraph.model.namespaces import rebase_vocabulary
 from tipgraph.publish.describe import href_for
 from tipgraph.web.app import state, wants_html
 
 blueprint = Blueprint("home", __name__)
 
-MECHANISMS = """
+MECHANISMS = rebase_vocabulary("""
 PREFIX tip: <https://w3id.org/tipgraph/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?region ?regionLabel ?mechanism ?label (SAMPLE(?acr) AS ?acronym) ?scope WHERE {
@@ -24,9 +25,9 @@ SELECT ?region ?regionLabel ?mechanism ?label (SAMPLE(?acr) AS ?acronym) ?scope 
                                tip:CrossRegionalMechanism } }
 }
 GROUP BY ?region ?regionLabel ?mechanism ?label ?scope
-"""
+""")
 
-COUNTS = """
+COUNTS = rebase_vocabulary("""
 PREFIX tip: <https://w3id.org/tipgraph/ontology#>
 SELECT ?class (COUNT(DISTINCT ?x) AS ?n) WHERE {
     VALUES ?class { tip:Mechanism tip:Instrument tip:Body tip:Post tip:Initiative tip:Event
@@ -34,7 +35,7 @@ SELECT ?class (COUNT(DISTINCT ?x) AS ?n) WHERE {
                     tip:NonGovernmentalOrganisation tip:Judgment }
     ?x a ?class .
 } GROUP BY ?class
-"""
+""")
 
 # The order the source document presents its regions in (its table of contents).
 REGION_ORDER = ["african-region", "americas-region", "asian-region", "european-region",
