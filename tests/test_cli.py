@@ -121,6 +121,17 @@ def test_stats_named_things_leave_out_pages_counts_and_concepts(
     assert 0 < counts["relations"] < counts["asserted_triples"]
 
 
+def test_query_table_shortens_iris_with_the_known_prefixes(
+        repo_root: Path, env: dict[str, str]) -> None:
+    query = "SELECT ?m ?type ?g WHERE { GRAPH ?g { ?m a ?type } FILTER(?m = id:ecowas) }"
+    table = run(repo_root, env, "query", query)
+    assert table.exit_code == 0, table.output
+    assert "id:ecowas " in table.output and "tip:SubRegionalMechanism" in table.output
+    assert "page:4" in table.output and "https://w3id.org/tipgraph/id/" not in table.output
+    whole = run(repo_root, env, "query", "--format", "csv", query)
+    assert "https://w3id.org/tipgraph/id/ecowas," in whole.output  # machines get full IRIs
+
+
 @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
 def test_query_formats(repo_root: Path, env: dict[str, str], fmt: str) -> None:
     result = run(repo_root, env, "query", "--format", fmt, LABEL_QUERY)

@@ -5,9 +5,12 @@ The same policy and the same store interface as the endpoint, in the calling pro
 
 from __future__ import annotations
 
-from rdflib import BNode
+import re
+
+from rdflib import BNode, URIRef
 
 from tipgraph.model.build import KnowledgeGraph
+from tipgraph.model.namespaces import PREFIXES
 from tipgraph.query.policy import check_query
 from tipgraph.query.results import serialize
 from tipgraph.query.service import local_graph_names
@@ -21,8 +24,25 @@ def run_query(kg: KnowledgeGraph, sparql: str, store: Store | None = None) -> An
     return store.query(checked.sparql, checked.dataset)
 
 
+_LOCAL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?<!\.)")  # safe as a Turtle local name
+# Longest namespaces first, so that page: wins over id: for a page IRI.
+_NAMESPACES = sorted(((ns, name) for name, ns in PREFIXES.items()), key=lambda p: -len(p[0]))
+
+
 def _cell(term: object) -> str:
-    return "" if term is None else f"_:{term}" if isinstance(term, BNode) else str(term)
+    """A term as a person reads it in a table: IRIs as prefixed names where a known prefix
+    fits (id:ecowas), blank nodes as _:b, literals as their text."""
+    if term is None:
+        return ""
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if isinstance(term, URIRef):
+        text = str(term)
+        for namespace, name in _NAMESPACES:
+            local = text[len(namespace):]
+            if text.startswith(namespace) and _LOCAL_NAME.fullmatch(local):
+                return f"{name}:{local}"
+    return str(term)
 
 
 def format_result(answer: Answer, fmt: str) -> str:
