@@ -54,6 +54,7 @@ FIRST_VIEW = """() => {
     smallestMechanismFont: Math.min(...fonts), offScreen, overlapping,
     panels: panels.length, panelOverlaps,
     regions: [...document.querySelectorAll('.gx-region-head strong')].map((h) => h.textContent),
+    heads: [...document.querySelectorAll('.gx-region-head')].map((h) => h.textContent),
     legend: document.getElementById('gx-legend').innerText,
   };
 }"""
@@ -100,6 +101,9 @@ def test_first_view_is_readable_on_a_laptop(browser, server, width, height):
     assert view["panels"] == len({n["data"]["cluster"] for n in served["nodes"]}) >= 5
     assert view["panelOverlaps"] == 0
     assert {"African Region", "European Region"} <= set(view["regions"])
+    # a region's heading counts its mechanisms as the document's table of contents does (the
+    # African Region's six sections; the GMS, a process, is not one of the Asian four)
+    assert {"African Region · 6 mechanisms", "Asian Region · 4 mechanisms"} <= set(view["heads"])
     assert "mechanism" in view["legend"] and "structure" in view["legend"]
 
 

@@ -533,7 +533,11 @@
       const bb = members.boundingBox({ includeLabels: true, includeOverlays: false });
       const w = Math.max(bb.w + 2 * PANEL_PAD, headingWidth(cluster));
       rects.push({
-        cluster, count: members.length, mechanisms: members.filter(".mechanisms").length, x: bb.x1 - PANEL_PAD - (w - bb.w - 2 * PANEL_PAD) / 2,
+        cluster,
+        count: members.length,
+        // mechanisms only (not processes such as the GMS): the count the document's headings give
+        mechanisms: members.filter((n) => n.data("kind") === "mechanism").length,
+        x: bb.x1 - PANEL_PAD - (w - bb.w - 2 * PANEL_PAD) / 2,
         y: bb.y1 - PANEL_PAD - PANEL_HEAD, w, h: bb.h + 2 * PANEL_PAD + PANEL_HEAD,
       });
     }
