@@ -41,13 +41,13 @@ from tipgraph.model import diskstore, reason
 from tipgraph.model.load import LoadedSources, hashed, load, load_oxigraph
 from tipgraph.model.namespaces import (
     CANONICAL_BASE,
-    CANONICAL_TIP,
     GRAPH_CURATED,
     GRAPH_INFERRED,
     GRAPH_ONTOLOGY,
     GRAPH_SHAPES,
     PAGE,
     TIP,
+    VOCABULARY_MOVED,
     is_page_graph,
 )
 from tipgraph.model.oxstore import PersistedOxigraphStore
@@ -262,7 +262,7 @@ def materialise(kg_dataset: Dataset, ontology: Graph, data: Graph) -> Graph:
 def _vocabulary() -> str:
     """What a configured vocabulary namespace adds to the keys of builds (nothing for the
     canonical one, so that its data versions stay as they were)."""
-    return "" if str(TIP) == CANONICAL_TIP else f"|{TIP}"
+    return f"|{TIP}" if VOCABULARY_MOVED else ""
 
 
 def _version(digest: str) -> str:

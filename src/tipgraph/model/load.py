@@ -23,11 +23,10 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from tipgraph.errors import DataLoadError
 from tipgraph.model.namespaces import (
-    CANONICAL_TIP,
     GRAPH_CURATED,
     GRAPH_ONTOLOGY,
     GRAPH_SHAPES,
-    TIP,
+    VOCABULARY_MOVED,
     rebase_vocabulary,
 )
 from tipgraph.model.oxstore import TipgraphOxigraphStore
@@ -187,8 +186,8 @@ def load_oxigraph(root: Path | str, data_paths: Iterable[Path | str] | None = No
         if fmt is None:
             parse_file(path)  # raises the DataLoadError for an unsupported file
         quads = fmt in {ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS}
-        where = {"path": path} if str(TIP) == CANONICAL_TIP else {
-            "input": rebase_vocabulary(path.read_text(encoding="utf-8")).encode("utf-8")}
+        where = {"input": rebase_vocabulary(path.read_text(encoding="utf-8")).encode("utf-8")
+                 } if VOCABULARY_MOVED else {"path": path}
         try:
             store.bulk_load(**where, format=fmt, base_iri=path.resolve().as_uri(),
                             to_graph=None if quads else ox.NamedNode(str(default_graph)))

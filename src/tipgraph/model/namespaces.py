@@ -29,6 +29,7 @@ def _vocabulary_namespace() -> str:
 
 TIP = Namespace(_vocabulary_namespace())
 ONTOLOGY_IRI = URIRef(str(TIP)[:-1])  # the ontology itself: its namespace without '#' or '/'
+VOCABULARY_MOVED = str(TIP) != CANONICAL_TIP  # files are rewritten as they are read
 ID = Namespace("https://w3id.org/tipgraph/id/")
 CANONICAL_BASE = str(ID)
 SOURCE_DOCUMENT = ID["source/summary-2010"]
@@ -77,14 +78,14 @@ __all__ = [
     "DefinedNamespace", "ELI", "FOAF", "GRAPH_CURATED",
     "GRAPH_INFERRED", "GRAPH_ONTOLOGY", "GRAPH_SHAPES", "ID", "ONTOLOGY_IRI", "ORG", "OWL", "PAGE",
     "PREFIXES", "PROV", "RDF", "RDFS", "SCHEMA", "SH", "SKOS", "SOURCE_DOCUMENT", "TIME", "TIP",
-    "VANN", "VOID", "XSD", "is_namespace", "rebase_vocabulary",
+    "VANN", "VOCABULARY_MOVED", "VOID", "XSD", "is_namespace", "rebase_vocabulary",
 ]
 
 
 def rebase_vocabulary(text: str) -> str:
     """The text of an ontology, shapes, data or query file with tipgraph's canonical namespace
     (and the ontology's own IRI and version IRI) moved to the configured one."""
-    if str(TIP) == CANONICAL_TIP:
+    if not VOCABULARY_MOVED:
         return text
     return text.replace(CANONICAL_TIP, str(TIP)).replace(CANONICAL_ONTOLOGY_IRI, ONTOLOGY_IRI)
 
