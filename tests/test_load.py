@@ -46,6 +46,11 @@ page:5 { :x a tip:Body ; skos:prefLabel "X"@en . }
     ("open-string.trig", PREFIXES + 'page:5 {\n  :a skos:prefLabel "unclosed ;\n}\n', 6,
      "string"),
     ("open-graph.trig", PREFIXES + 'page:5 {\n  :a a tip:Body .\n', None, ""),
+    # an error at the end of the file: the line of the unfinished statement, not past the end
+    # (rdflib's own line counter said 9 here, and 18 with four more blank lines)
+    ("unfinished.ttl", PREFIXES + ':a a tip:Body .\n:b skos:prefLabel \n', 6, "bad syntax"),
+    ("unfinished-then-blank.ttl", PREFIXES + ':a a tip:Body .\n:b skos:prefLabel \n\n\n\n\n',
+     6, "bad syntax"),
 ])
 def test_syntax_error_names_file_and_line(
     repo_root: Path, tmp_path: Path, name: str, text: str, line: int | None, words: str,

@@ -73,13 +73,22 @@ def _hint(detail: str) -> str:
 def _syntax_error(path: Path, error: Exception) -> DataLoadError:
     if isinstance(error, BadSyntax):
         why = getattr(error, "_why", str(error))
-        line = getattr(error, "lines", None)
-        return DataLoadError(path, None if line is None else line + 1, f"bad syntax ({why})",
-                             _hint(why))
+        return DataLoadError(path, _bad_syntax_line(error), f"bad syntax ({why})", _hint(why))
     text = str(error)
     match = re.search(r"line (\d+)", text)
     return DataLoadError(path, int(match.group(1)) if match else None, text.splitlines()[0]
                          if text else type(error).__name__, _hint(text))
+
+
+def _bad_syntax_line(error: BadSyntax) -> int | None:
+    """The line of the error's position in the document. (rdflib's own ``lines`` counter
+    counts a newline again each time its parser backtracks over it: at the end of a file it
+    can name a line past the last.)"""
+    document, offset = getattr(error, "_str", None), getattr(error, "_i", None)
+    if isinstance(document, bytes) and isinstance(offset, int):
+        return document[:offset].count(b"\n") + 1
+    lines = getattr(error, "lines", None)
+    return None if lines is None else lines + 1
 
 
 def parse_file(path: Path) -> Dataset:
