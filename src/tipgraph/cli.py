@@ -135,6 +135,9 @@ def query(ctx: click.Context, sparql: str, fmt: str) -> None:
 @click.option("--endpoint", help="The remote store's SPARQL query URL (with --store sparql).")
 @click.option("--query-timeout", type=float, help="Seconds a query may run (default 30).")
 @click.option("--query-workers", type=int, help="Worker processes answering queries (default 2).")
+@click.option("--processes", "server_processes", type=click.IntRange(min=1),
+              help="Server processes sharing the port (default 1; the number of cores for a "
+                   "busy endpoint).")
 @click.option("--fast-build/--no-fast-build", default=None,
               help="Build the graph on the pyoxigraph path (default: the fast_build setting).")
 @click.option("--watch", is_flag=True, default=None,
@@ -143,7 +146,7 @@ def query(ctx: click.Context, sparql: str, fmt: str) -> None:
 @handle_errors
 def serve(ctx: click.Context, host: str | None, port: int | None, store: str | None,
           endpoint: str | None, query_timeout: float | None, query_workers: int | None,
-          fast_build: bool | None, watch: bool | None) -> None:
+          server_processes: int | None, fast_build: bool | None, watch: bool | None) -> None:
     """Serve the SPARQL endpoint, linked-data pages and graph explorer.
 
     SIGHUP (or a file change with --watch) reloads the data: the new build is validated first
@@ -156,7 +159,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, store: str | N
 
     run_server(_config(ctx, host=host, port=port, store=store, endpoint=endpoint,
                        query_timeout=query_timeout, query_workers=query_workers,
-                       fast_build=fast_build, watch=watch))
+                       server_processes=server_processes, fast_build=fast_build, watch=watch))
 
 
 @main.command()

@@ -75,6 +75,10 @@ SETTINGS: tuple[Setting, ...] = (
             "version (off: refuse to start instead).", _bool),
     Setting("host", "127.0.0.1", "Address `tipgraph serve` binds to."),
     Setting("port", 5000, "Port `tipgraph serve` listens on (0 picks a free one).", int),
+    Setting("server_processes", 1, "Server processes answering HTTP on the one port, each a "
+            "whole server with its own graph in memory, query workers, caches and rate-limit "
+            "counts: set it to the number of cores for a busy endpoint (one process answers "
+            "HTTP on one core at a time).", int),
     Setting("threads", 16, "Request-handling threads of the WSGI server: requests handled at "
             "once (more wait in the connection queue). A query holds its thread while it runs "
             "or waits for a worker: keep it above query_workers_max.", int),

@@ -319,6 +319,18 @@ class WorkerPool:
             raise QueryError(text, status=status)
         return payload
 
+    def wait_ready(self, limit: float) -> str | None:
+        """Wait until all ``size`` workers are ready: None, or why not (a start failure, or
+        ``limit`` seconds passed)."""
+        deadline = time.monotonic() + limit
+        while self.status()["ready"] < self.size:
+            if self.failure:
+                return self.failure
+            if time.monotonic() > deadline:
+                return f"the query workers were not ready after {limit:g} s"
+            time.sleep(0.05)  # polling the workers' readiness
+        return None
+
     def status(self) -> dict[str, Any]:
         with self._changed:
             workers = [w for w in self._workers if w.info]

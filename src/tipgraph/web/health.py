@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, current_app, jsonify
 
 from tipgraph import __version__
@@ -25,7 +27,8 @@ def health():
     ready = workers is None or workers["ready"] > 0
     response = jsonify({"status": "ok" if ready else "starting", "version": __version__,
                         "data_version": kg.version[:16], "triples": kg.triples,
-                        "query": query, "reload": _reload_status()})
+                        "query": query, "reload": _reload_status(),
+                        "process": {"pid": os.getpid(), "of": _server_processes()}})
     response.status_code = 200 if ready else 503
     return response
 
@@ -37,3 +40,8 @@ def _reload_status() -> dict | None:
     if reloader is None:
         return None
     return {"generations": app_state.generations, **reloader.status.to_json()}
+
+
+def _server_processes() -> int:
+    """How many server processes share the port (tipgraph.web.supervisor); 1 without one."""
+    return int(current_app.extensions[EXTENSION].settings.get("server_processes", 1))

@@ -226,13 +226,9 @@ class Reloader:
         pool = new.queries.start().pool
         if pool is None:
             return
-        deadline = time.monotonic() + READY_TIMEOUT
-        while pool.status()["ready"] < pool.size:
-            if pool.failure:
-                raise _Refused(pool.failure)
-            if time.monotonic() > deadline:
-                raise _Refused(f"the new query workers were not ready after {READY_TIMEOUT:g} s")
-            time.sleep(0.05)  # polling the workers' readiness
+        failure = pool.wait_ready(READY_TIMEOUT)
+        if failure:
+            raise _Refused(failure)
 
 
 class _Refused(Exception):
