@@ -22,7 +22,8 @@ the CPU seconds the server and its workers had used when ready) and their reside
 one pass through the query mix (one client); no build, query or reference measurements.
 
 Targets: tipgraph with each store (oxigraph, memory, sparql = a remote Oxigraph server that
-tipgraph pushes to), and the references: pyoxigraph in-process (the engine's own limit: the
+tipgraph pushes to; a suffix ``-pN`` runs it with N server processes, e.g.
+``tipgraph-oxigraph-p2``), and the references: pyoxigraph in-process (the engine's own limit: the
 same queries on a pyoxigraph Store in this process, threads as clients), Oxigraph server
 (`oxigraph serve --union-default-graph` over the same N-Quads), rdflib-endpoint (FastAPI +
 uvicorn over an rdflib Dataset of the same N-Quads). Queries to the references get tipgraph's
@@ -254,9 +255,11 @@ def wait_ready(process: subprocess.Popen, port: int, path: str, deadline: float 
     raise RuntimeError("server not ready")
 
 
-def start_tipgraph(root: Path, cache: Path | None, store: str, endpoint: str = "") -> Server:
+def start_tipgraph(root: Path, cache: Path | None, store: str, endpoint: str = "",
+                   processes: int = 1) -> Server:
     port = free_port()
-    env = env_for(root, cache, TIPGRAPH_ENDPOINT=endpoint)
+    env = env_for(root, cache, TIPGRAPH_ENDPOINT=endpoint,
+                  TIPGRAPH_SERVER_PROCESSES=str(processes))
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "tipgraph", "serve", "--port", str(port), "--store", store],
@@ -462,7 +465,7 @@ def run_size(size: str, args) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as folder:
         cache = Path(folder)
         if args.startup_only:
-            for target in (t for t in args.targets if t in TIPGRAPH):
+            for target in (t for t in args.targets if t.startswith("tipgraph-")):
                 say(f"{target}: start-up only")
                 out["targets"][target] = run_target(target, root, cache, cache, mix, prologue,
                                                      args)
@@ -507,7 +510,8 @@ def run_target(target: str, root: Path, cache: Path, nquads: Path, mix, prologue
     if target == "rdflib-endpoint":
         server = start_rdflib_endpoint(nquads)
         return serve_and_measure(server, mix, args, prologue)
-    store = target.split("-", 1)[1]
+    store, _, processes = target.split("-", 1)[1].partition("-p")
+    processes = int(processes or 1)
     remote = start_empty_oxigraph() if store == "sparql" else None
     endpoint = f"http://127.0.0.1:{remote.port}/query" if remote else ""
     extra = {}
@@ -516,9 +520,9 @@ def run_target(target: str, root: Path, cache: Path, nquads: Path, mix, prologue
             os.environ["TIPGRAPH_REMOTE_GRAPH_STORE"] = f"http://127.0.0.1:{remote.port}/store"
             os.environ["TIPGRAPH_REMOTE_UPDATE"] = f"http://127.0.0.1:{remote.port}/update"
         with tempfile.TemporaryDirectory(prefix="bench-serve-") as own:
-            cold = start_tipgraph(root, Path(own), store, endpoint)  # empty cache: cold
+            cold = start_tipgraph(root, Path(own), store, endpoint, processes)  # empty cache
             cold.stop()
-            warm = start_tipgraph(root, Path(own), store, endpoint)
+            warm = start_tipgraph(root, Path(own), store, endpoint, processes)
             extra = {"ready_cold_s": cold.ready_s, "ready_cold_cpu_s": cold.ready_cpu_s,
                      "ready_warm_cpu_s": warm.ready_cpu_s}
             found = serve_and_measure(warm, mix, args)
@@ -544,9 +548,18 @@ def serve_and_measure(server: Server, mix, args, prologue: str = "") -> dict:
 
 
 def ratios(result: dict) -> list[dict]:
-    """Pair by pair: tipgraph-oxigraph against each reference, per clients and mode."""
+    """Pair by pair: tipgraph-oxigraph (and -pN) against each reference, per clients and
+    mode."""
     targets = result["targets"]
-    ours = targets.get("tipgraph-oxigraph", {}).get("queries")
+    rows = []
+    for mine in (t for t in targets if t.startswith("tipgraph-oxigraph")):
+        rows += _ratios_of(result, mine)
+    return rows
+
+
+def _ratios_of(result: dict, mine: str) -> list[dict]:
+    targets = result["targets"]
+    ours = targets[mine].get("queries")
     rows = []
     for name in (*REFERENCES, "tipgraph-sparql", "tipgraph-memory"):
         theirs = targets.get(name, {}).get("queries")
@@ -554,7 +567,7 @@ def ratios(result: dict) -> list[dict]:
             continue
         for key in ours:
             if key in theirs and theirs[key]["rps"] and theirs[key]["p50_ms"]:
-                row = {"size": result["size"], "against": name, "run": key,
+                row = {"size": result["size"], "ours": mine, "against": name, "run": key,
                        "rps_ratio": round(ours[key]["rps"] / theirs[key]["rps"], 2),
                        "p50_ratio": round(ours[key]["p50_ms"] / theirs[key]["p50_ms"], 2)}
                 if "engine_p50_ms" in ours[key]:  # tipgraph's time in its engine, vs theirs
@@ -595,11 +608,11 @@ def print_table(results: list[dict]) -> None:
               f"{result['inference'].get('infer_s')} s"
               + (f"; validate {result['validate']}" if "validate" in result else ""))
     print()
-    print(f"{'size':>8} {'tipgraph-oxigraph vs':>20} {'run':>12} {'req/s x':>8} {'p50 x':>7}"
+    print(f"{'size':>8} {'tipgraph':>20} {'vs':>20} {'run':>12} {'req/s x':>8} {'p50 x':>7}"
           f" {'engine p50 x':>12}")
     for result in results:
         for row in ratios(result):
-            print(f"{row['size']:>8} {row['against']:>20} {row['run']:>12} "
+            print(f"{row['size']:>8} {row['ours']:>20} {row['against']:>20} {row['run']:>12} "
                   f"{row['rps_ratio']:>8.2f} {row['p50_ratio']:>7.2f} "
                   f"{row.get('engine_p50_ratio', ''):>12}")
 

@@ -23,8 +23,9 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 from rdflib import URIRef
 
 from tipgraph.model.build import KnowledgeGraph
-from tipgraph.model.namespaces import GRAPH_ONTOLOGY, ONTOLOGY_IRI, RDF, TIP
+from tipgraph.model.namespaces import GRAPH_ONTOLOGY, ONTOLOGY_IRI, TIP
 from tipgraph.model.validate import short
+from tipgraph.publish import browse
 from tipgraph.publish.canonical import canonical_quads
 from tipgraph.publish.describe import LabelIndex, describe, entity_view, href_for, is_known
 from tipgraph.publish.export import namespaces, serialize_quads
@@ -129,30 +130,14 @@ def index() -> Response:
     base = kg.config["base_iri"]
     query = (request.args.get("q") or "").strip()
     class_arg = (request.args.get("class") or "").strip()
-    data, asserted = pub.data, pub.asserted
     cls = _expand(class_arg) if class_arg else None
     if class_arg and cls is None:
         return error_response(400, f"unknown class {class_arg!r}: use a prefixed name such as "
                               "tip:Mechanism or a full IRI")
     classes = sorted(((c, n) for c, n in pub.class_counts.items() if isinstance(c, URIRef)),
                      key=lambda cn: (not str(cn[0]).startswith(str(TIP)), label_of(cn[0]).lower()))
-    results = []
-    if query or cls is not None:
-        candidates = ({s for s in data.subjects(RDF.type, cls)} if cls is not None
-                      else {s for s in asserted.subjects() if isinstance(s, URIRef)})
-        needle = query.lower()
-        for s in candidates:
-            if not str(s).startswith(base):
-                continue
-            names = [label_of(s)] + [str(o) for p in (URIRef(str(TIP) + "acronym"),
-                                                       URIRef("http://www.w3.org/2004/02/skos/core#altLabel"))
-                                      for o in asserted.objects(s, p)]
-            if needle and not any(needle in n.lower() for n in names) and needle not in str(s):
-                continue
-            types = sorted({label_of(t) for t in asserted.objects(s, RDF.type)})
-            results.append({"iri": str(s), "label": label_of(s), "types": types,
-                            "href": href_for(s, base)})
-        results.sort(key=lambda r: (r["label"].lower(), r["iri"]))
+    results = [{"iri": str(f.iri), "label": f.label, "types": list(f.types),
+                "href": href_for(f.iri, base)} for f in browse.find(kg, label_of, cls, query)]
     truncated = len(results) > INDEX_LIMIT
     results = results[:INDEX_LIMIT]
     if not wants_html():

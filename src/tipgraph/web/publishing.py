@@ -112,15 +112,6 @@ class Publishing:
             self.validation_failed = True
 
     @property
-    def asserted(self) -> Graph:
-        return self._once("asserted", self.kg.asserted)
-
-    @property
-    def data(self) -> Graph:
-        """Asserted + inferred data (no ontology): what browsing by class looks at."""
-        return self._once("data", lambda: self.kg.union(inferred=True, ontology=False))
-
-    @property
     def class_counts(self) -> dict[Any, int]:
         """Members of each class that are resources of this dataset (inferred types too)."""
         return self._once("class_counts",
