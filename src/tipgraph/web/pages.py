@@ -137,7 +137,8 @@ def index() -> Response:
     classes = sorted(((c, n) for c, n in pub.class_counts.items() if isinstance(c, URIRef)),
                      key=lambda cn: (not str(cn[0]).startswith(str(TIP)), label_of(cn[0]).lower()))
     results = [{"iri": str(f.iri), "label": f.label, "types": list(f.types),
-                "href": href_for(f.iri, base)} for f in browse.find(kg, label_of, cls, query)]
+                "href": href_for(f.iri, base)} for f in browse.find(kg, label_of, cls, query,
+                                                       lambda: pub.resources)]
     truncated = len(results) > INDEX_LIMIT
     results = results[:INDEX_LIMIT]
     if not wants_html():

@@ -68,10 +68,11 @@ class Publishing:
 
     def warm(self) -> Publishing:
         """Compute now what the first request of each kind would otherwise wait for (labels,
-        class counts, the ontology documentation, and, up to ``warm_dumps_max_triples``, the
+        class counts, the ontology documentation, the resources the browse page searches, and,
+        up to ``warm_dumps_max_triples``, the
         dumps in every format with their checksums and the dataset description): the server
         calls it at start and before a reload's swap."""
-        _ = (self.labels, self.context, self.class_counts, self.ontology_doc)
+        _ = (self.labels, self.context, self.class_counts, self.ontology_doc, self.resources)
         limit = int(self.kg.config.get("warm_dumps_max_triples", 100_000))
         if self.kg.triples <= limit:
             _ = self.void
@@ -110,6 +111,13 @@ class Publishing:
             log.exception("validation for the entity pages failed")
             self._findings = {}
             self.validation_failed = True
+
+    @property
+    def resources(self) -> frozenset[Any]:
+        """The resources the browse page searches by text (tipgraph.publish.browse)."""
+        from tipgraph.publish.browse import resources
+
+        return self._once("resources", lambda: resources(self.kg))
 
     @property
     def class_counts(self) -> dict[Any, int]:
