@@ -69,9 +69,8 @@ class Publishing:
     def warm(self) -> Publishing:
         """Compute now what the first request of each kind would otherwise wait for (labels,
         class counts, the ontology documentation, the resources the browse page searches, and,
-        up to ``warm_dumps_max_triples``, the
-        dumps in every format with their checksums and the dataset description): the server
-        calls it at start and before a reload's swap."""
+        up to ``warm_dumps_max_triples``, the dumps in every format with their checksums and the
+        dataset description): the server calls it at start and before a reload's swap."""
         _ = (self.labels, self.context, self.class_counts, self.ontology_doc, self.resources)
         limit = int(self.kg.config.get("warm_dumps_max_triples", 100_000))
         if self.kg.triples <= limit:
