@@ -65,3 +65,4 @@ def test_hostile_text_is_only_text(kg, labels):
                                  "urn:a b", 'urn:"x"', "urn:a\\b"])
 def test_a_class_that_cannot_be_an_iri_finds_nothing(kg, labels, cls):
     assert find(kg, labels, URIRef(cls), "") == []
+

@@ -264,3 +264,10 @@ def test_labels_and_counts_read_by_the_engine_match_the_merged_graph(kg):
         if str(s).startswith(kg.config["base_iri"]):
             members[c].add(s)
     assert Publishing(kg).class_counts == {c: len(m) for c, m in members.items()}
+
+
+def test_a_class_the_engine_cannot_parse_is_a_class_with_no_member(client):
+    # found by the OpenAPI fuzzer: private-use code points pass rdflib but not SPARQL's IRIREF
+    reply = client.get("/id/?class=tip:%F1%A2%8E%88%F3%B3%BC%A5y9&q=off",
+                       headers={"Accept": "application/json"})
+    assert reply.status_code == 200 and reply.get_json()["results"] == []

@@ -136,9 +136,10 @@ def index() -> Response:
                               "tip:Mechanism or a full IRI")
     classes = sorted(((c, n) for c, n in pub.class_counts.items() if isinstance(c, URIRef)),
                      key=lambda cn: (not str(cn[0]).startswith(str(TIP)), label_of(cn[0]).lower()))
+    found = [] if cls is not None and cls not in pub.class_counts else browse.find(
+        kg, label_of, cls, query, lambda: pub.resources)  # a class with no member: none found
     results = [{"iri": str(f.iri), "label": f.label, "types": list(f.types),
-                "href": href_for(f.iri, base)} for f in browse.find(kg, label_of, cls, query,
-                                                       lambda: pub.resources)]
+                "href": href_for(f.iri, base)} for f in found]
     truncated = len(results) > INDEX_LIMIT
     results = results[:INDEX_LIMIT]
     if not wants_html():
