@@ -89,13 +89,14 @@ class FastLane:
             fmt, media_type = format_for(checked.form, override, environ.get("HTTP_ACCEPT"))
         except Exception:  # refused or malformed: Flask's view says why, in the error shape
             return None
-        etag = answer_etag(service, checked, fmt, media_type, endpoint)
+        key = service.key(checked, fmt, base=endpoint)
+        etag = answer_etag(key, media_type)
         if environ["REQUEST_METHOD"] == "GET" and parse_etags(
                 environ.get("HTTP_IF_NONE_MATCH")).contains_weak(etag):
             return "304 Not Modified", [("ETag", quote_etag(etag)),
                                         ("Cache-Control", REVALIDATE), *FINISHING], b"", None
         try:
-            outcome = service.run(checked, fmt, base=endpoint)
+            outcome = service.run(checked, fmt, base=endpoint, key=key)
         except Exception as error:  # not run twice: the view raises it (tipgraph.web.sparql)
             environ[FAILED_IN_FAST_LANE] = error
             self.failed += 1
