@@ -4,13 +4,16 @@ Real worker processes on the bundled data; the pool is driven directly (no HTTP)
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 
 import pytest
 
 from tipgraph.errors import QueryError
-from tipgraph.query.workers import Job, WorkerPool
+from tipgraph.query import workers
+from tipgraph.query.policy import DatasetSpec
+from tipgraph.query.workers import Job, Outcome, WorkerPool
 from tipgraph.store import StoreSpec
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -85,3 +88,15 @@ def test_extra_workers_retire_after_idling_and_the_pool_keeps_its_size(spec):
         assert pool.status()["retired"] == 1  # the pool's own size is never retired
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize("job", [
+    ASK, Job("SELECT * { ?s ?p ?o }", "csv", DatasetSpec(("urn:g:a",), ("urn:g:b", "urn:g:c")),
+             "http://localhost/sparql", 10), Job("ASK {}", "xml", DatasetSpec(), None, None)])
+def test_jobs_and_outcomes_cross_the_pipe_as_plain_tuples(job):
+    """What a worker gets is the job sent; what the server gets is the outcome (not cached)."""
+    message = pickle.loads(pickle.dumps(workers._job_message(job)))
+    assert type(message) is tuple and workers._job_of(message) == job
+    outcome = Outcome(b"{}", "application/sparql-results+json", 3, 1.25)
+    sent = pickle.loads(pickle.dumps(("ok", workers._outcome_message(outcome))))
+    assert Outcome(*sent[1]) == outcome and not Outcome(*sent[1]).cached

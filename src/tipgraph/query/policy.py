@@ -27,17 +27,34 @@ UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREAT
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _PN = r"[^\W\d_][\w\-.\u00B7\u0300-\u036F\u203F-\u2040]*"  # PN_PREFIX, near enough
+# The tokens are tried in this order at each position, the first that matches wins: these,
+# then a word, then one character of any other kind ("other").
+_KINDS = {
+    "string": r"""\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+                  |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*'""",
+    "iri": r"""<[^<>"{}|^`\\\x00-\x20]*>""",
+    "var": r"[?$]\w+",
+    "bnode": r"_:[\w\-.]*",
+    "pname": r"(?:" + _PN + r")?:(?:[\w\-:%]|\\.|\.(?=[\w\-:%]))*",
+}
+_WORD = r"[^\W\d]\w*"
+_TRIVIA = r"\s++ | \#[^\n\r]*+"  # whitespace, a comment
+# Whitespace and comments are skipped inside the match of the token after them (after the last
+# token, \Z matches). What follows a repeat below always matches (\Z, or any character), so
+# the repeats never need to give anything back: possessive, they keep no backtracking points.
 _TOKEN = re.compile(
-    r"""(?P<ws>\s+)
-      | (?P<comment>\#[^\n\r]*)
-      | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-                  |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
-      | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-      | (?P<var>[?$]\w+)
-      | (?P<bnode>_:[\w\-.]*)
-      | (?P<pname>(?:""" + _PN + r""")?:(?:[\w\-:%]|\\.|\.(?=[\w\-:%]))*)
-      | (?P<word>[^\W\d]\w*)
-      | (?P<other>.)""",
+    rf"(?: {_TRIVIA} )*+"
+    + "(?:" + "".join(f"(?P<{kind}>{pattern}) | " for kind, pattern in _KINDS.items())
+    + rf"(?P<word>{_WORD}) | (?P<other>.) | \Z)",
+    re.VERBOSE | re.DOTALL,
+)
+# The policy needs only words and brackets (and a few tokens after some words, from _TOKEN):
+# everything else is passed over inside this regex, as tokens of the same kinds tried in the
+# same order (so they end where _TOKEN's do), plus the characters that would be "other" tokens
+# but for brackets (\W or a digit). Group 1 is a word, group 2 a bracket; neither at the end.
+_WORD_OR_BRACKET = re.compile(
+    rf"(?: {_TRIVIA} | " + " | ".join(_KINDS.values()) + r" | [^\w(){}\[\]] | \d )*+"
+    + rf"(?: ({_WORD}) | ([(){{}}\[\]]) | \Z)",
     re.VERBOSE | re.DOTALL,
 )
 
@@ -59,6 +76,8 @@ class CheckedQuery:
 
 def expand_escapes(sparql: str) -> str:
     """SPARQL 1.1 section 19.2: \\u and \\U escapes are processed before parsing."""
+    if "\\" not in sparql:  # most queries have none: no need to run the regex
+        return sparql
     return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), sparql)
 
 
@@ -66,9 +85,22 @@ def tokens(sparql: str) -> list[tuple[str, str]]:
     """(kind, text) pairs, without whitespace and comments."""
     found = []
     for match in _TOKEN.finditer(expand_escapes(sparql)):
-        kind = match.lastgroup or "other"
-        if kind not in {"ws", "comment"}:
-            found.append((kind, match.group()))
+        kind = match.lastgroup
+        if kind is not None:  # None: the end, after the last token
+            found.append((kind, match.group(kind)))
+    return found
+
+
+def _following(text: str, pos: int, count: int = 2) -> list[tuple[str, str]]:
+    """The ``count`` tokens after position ``pos`` (fewer at the end), as ``tokens`` gives them;
+    ``pos`` is where a token ends."""
+    found: list[tuple[str, str]] = []
+    while len(found) < count:
+        match = _TOKEN.match(text, pos)
+        if match is None or match.lastgroup is None:  # the end (\Z: it never fails)
+            break
+        found.append((match.lastgroup, match.group(match.lastgroup)))
+        pos = match.end()
     return found
 
 
@@ -82,20 +114,28 @@ def _resolve(kind: str, text: str, prefixes: Mapping[str, str], base: str | None
     return None
 
 
-def _check_nesting(toks: list[tuple[str, str]]) -> None:
-    """Refuse brackets nested deeper than MAX_NESTING: engines parse them recursively, and a few
-    thousand levels overflow pyoxigraph's stack (the process dies) or rdflib's recursion."""
+def _words(text: str) -> list[tuple[str, int]]:
+    """The query's words (keywords and the like), upper-cased, each with where it ends.
+
+    Refuses brackets nested deeper than MAX_NESTING, before looking at any word: engines parse
+    them recursively, and a few thousand levels overflow pyoxigraph's stack (the process dies)
+    or rdflib's recursion."""
+    words = []
     depth = 0
-    for kind, text in toks:
-        if kind != "other":
+    for match in _WORD_OR_BRACKET.finditer(text):
+        word, bracket = match.groups()
+        if word is not None:
+            words.append((word.upper(), match.end()))
+        elif bracket is None:  # the end
             continue
-        if text in "({[":
+        elif bracket in "({[":
             depth += 1
             if depth > MAX_NESTING:
                 raise QueryError(f"the query nests brackets more than {MAX_NESTING} levels "
                                  "deep: simplify it")
-        elif text in ")}]":
+        else:
             depth -= 1
+    return words
 
 
 def _scan(sparql: str, base: str | None) -> tuple[str | None, list[str], list[str]]:
@@ -104,25 +144,24 @@ def _scan(sparql: str, base: str | None) -> tuple[str | None, list[str], list[st
     form: str | None = None
     defaults: list[str] = []
     named: list[str] = []
-    toks = tokens(sparql)
-    _check_nesting(toks)
-    for i, (kind, text) in enumerate(toks):
-        if kind != "word":
-            continue
-        word = text.upper()
-        after = toks[i + 1:i + 4]
+    text = expand_escapes(sparql)
+    for word, end in _words(text):
         if word in UPDATE_KEYWORDS:
             raise QueryError(READ_ONLY, status=403)
         if word == "SERVICE":
             raise QueryError("SERVICE is not allowed: this endpoint never makes outbound "
                              "requests", status=403)
-        if word == "PREFIX" and len(after) >= 2 and after[0][0] == "pname":
-            prefixes[after[0][1].rstrip(":")] = after[1][1][1:-1]
-        elif word == "BASE" and after and after[0][0] == "iri":
-            base = after[0][1][1:-1]
+        if word == "PREFIX":
+            after = _following(text, end)
+            if len(after) >= 2 and after[0][0] == "pname":
+                prefixes[after[0][1].rstrip(":")] = after[1][1][1:-1]
+        elif word == "BASE":
+            after = _following(text, end, 1)
+            if after and after[0][0] == "iri":
+                base = after[0][1][1:-1]
         elif word in FORMS and form is None:
             form = word
-        elif word == "FROM" and after:
+        elif word == "FROM" and (after := _following(text, end)):
             is_named = after[0][0] == "word" and after[0][1].upper() == "NAMED"
             target = after[1] if is_named and len(after) > 1 else after[0]
             iri = _resolve(*target, prefixes, base)

@@ -92,10 +92,13 @@ class QueryService:
         return CacheKey.of(self.kg.version, checked.sparql, checked.dataset, base, fmt,
                            self.limits.max_rows)
 
-    def run(self, checked: CheckedQuery, fmt: str, base: str | None = None) -> Outcome:
+    def run(self, checked: CheckedQuery, fmt: str, base: str | None = None,
+            key: CacheKey | None = None) -> Outcome:
         """The answer, from the result cache when the same query was answered on this data
-        version; else from a worker (or in-process), then kept in the cache."""
-        key = self.key(checked, fmt, base)
+        version; else from a worker (or in-process), then kept in the cache. ``key`` is
+        ``self.key(checked, fmt, base)`` when the caller has made it already (for the ETag)."""
+        if key is None:
+            key = self.key(checked, fmt, base)
         found = self.cache.get(key)
         if found is not None:
             return replace(found, cached=True)

@@ -20,9 +20,9 @@ from tipgraph import __version__
 from tipgraph.errors import QueryError
 from tipgraph.model.namespaces import PREFIXES, VOID
 from tipgraph.publish.formats import RDF_FORMATS, RESULT_FORMATS, rdf_format, result_format
-from tipgraph.query.policy import READ_ONLY, CheckedQuery
+from tipgraph.query.cache import CacheKey
+from tipgraph.query.policy import READ_ONLY
 from tipgraph.query.results import serialize
-from tipgraph.query.service import QueryService
 from tipgraph.query.workers import Outcome
 from tipgraph.store.base import Answer
 from tipgraph.web.answers import mark_cacheable
@@ -169,10 +169,11 @@ def sparql() -> Response:
     checked = service.check(sparql_text, params.getlist("default-graph-uri"),
                             params.getlist("named-graph-uri"), base=endpoint)
     fmt, media_type = choose_format(checked.form, params.get("format"))
-    etag = answer_etag(service, checked, fmt, media_type, endpoint)
+    key = service.key(checked, fmt, base=endpoint)
+    etag = answer_etag(key, media_type)
     if request.method in {"GET", "HEAD"} and request.if_none_match.contains_weak(etag):
         return _not_modified(etag)  # the client holds this very answer: no engine, no body
-    outcome = service.run(checked, fmt, base=endpoint)
+    outcome = service.run(checked, fmt, base=endpoint, key=key)
     g.query_ms, g.result_size = outcome.query_ms, outcome.size
     mark_cacheable(request.environ, service.kg.version)
     return Response(outcome.body, headers=answer_headers(outcome, media_type, etag))
@@ -181,9 +182,9 @@ def sparql() -> Response:
 FAILED_IN_FAST_LANE = "tipgraph.fast_lane_error"  # environ key: tipgraph.web.fastlane's error
 
 
-def answer_etag(service: QueryService, checked: CheckedQuery, fmt: str,
-                media_type: str | None, endpoint: str) -> str:
-    return _etag(service.key(checked, fmt, base=endpoint).etag(), media_type)
+def answer_etag(key: CacheKey, media_type: str | None) -> str:
+    """The entity tag of the answer ``key`` names (``QueryService.key``), as ``media_type``."""
+    return _etag(key.etag(), media_type)
 
 
 def answer_headers(outcome: Outcome, media_type: str | None,
