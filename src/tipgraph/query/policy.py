@@ -26,7 +26,11 @@ UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREAT
                              "MOVE", "COPY", "WITH"})
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_PN = r"[^\W\d_][\w\-.\u00B7\u0300-\u036F\u203F-\u2040]*"  # PN_PREFIX, near enough
+# PN_PREFIX, near enough, and at most MAX_PREFIX characters: unbounded, "a.a.a.a..." made the
+# match at each "a" scan the whole run looking for a ":" (quadratic: minutes for 200 KB). A
+# longer prefix is not recognised, which can only refuse a FROM, never allow anything.
+MAX_PREFIX = 64
+_PN = r"[^\W\d_][\w\-.\u00B7\u0300-\u036F\u203F-\u2040]" + f"{{0,{MAX_PREFIX - 1}}}"
 # The tokens are tried in this order at each position, the first that matches wins: these,
 # then a word, then one character of any other kind ("other").
 _KINDS = {
@@ -51,10 +55,13 @@ _TOKEN = re.compile(
 # The policy needs only words and brackets (and a few tokens after some words, from _TOKEN):
 # everything else is passed over inside this regex, as tokens of the same kinds tried in the
 # same order (so they end where _TOKEN's do), plus the characters that would be "other" tokens
-# but for brackets (\W or a digit). Group 1 is a word, group 2 a bracket; neither at the end.
+# but for brackets and quotes (\W or a digit). Group 1 is a word, group 2 a bracket, group 3 a
+# quote that opens no complete string (a syntax error: refused there, because passing over it
+# and trying again at the next quote would scan the rest of the line each time: quadratic,
+# about 40 minutes of the server's interpreter for a hostile query of 1 MB); none at the end.
 _WORD_OR_BRACKET = re.compile(
-    rf"(?: {_TRIVIA} | " + " | ".join(_KINDS.values()) + r" | [^\w(){}\[\]] | \d )*+"
-    + rf"(?: ({_WORD}) | ([(){{}}\[\]]) | \Z)",
+    rf"(?: {_TRIVIA} | " + " | ".join(_KINDS.values()) + r""" | [^\w(){}\[\]"'] | \d )*+"""
+    + rf"""(?: ({_WORD}) | ([(){{}}\[\]]) | (["']) | \Z)""",
     re.VERBOSE | re.DOTALL,
 )
 
@@ -114,18 +121,28 @@ def _resolve(kind: str, text: str, prefixes: Mapping[str, str], base: str | None
     return None
 
 
+def _place(text: str, pos: int) -> str:
+    """'line L, column C' of a position (both from 1), as the engines' messages say it."""
+    line = text.count("\n", 0, pos) + 1
+    return f"line {line}, column {pos - text.rfind(chr(10), 0, pos)}"
+
+
 def _words(text: str) -> list[tuple[str, int]]:
     """The query's words (keywords and the like), upper-cased, each with where it ends.
 
     Refuses brackets nested deeper than MAX_NESTING, before looking at any word: engines parse
     them recursively, and a few thousand levels overflow pyoxigraph's stack (the process dies)
-    or rdflib's recursion."""
+    or rdflib's recursion. Refuses a quote that opens no complete string (see
+    _WORD_OR_BRACKET)."""
     words = []
     depth = 0
     for match in _WORD_OR_BRACKET.finditer(text):
-        word, bracket = match.groups()
+        word, bracket, quote = match.groups()
         if word is not None:
             words.append((word.upper(), match.end()))
+        elif quote is not None:
+            raise QueryError(f"malformed query at {_place(text, match.start(3))}: a string "
+                             f"opened with {quote} is not closed")
         elif bracket is None:  # the end
             continue
         elif bracket in "({[":
