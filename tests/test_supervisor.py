@@ -130,3 +130,26 @@ def test_server_processes_stop_when_the_supervisor_is_killed(config):
     wait_gone(processes)  # each got SIGTERM from the kernel (PR_SET_PDEATHSIG) and drained
     server.reader.join(10)
     server.process.stderr.close()
+
+
+def test_a_replacement_that_cannot_start_leaves_the_others_serving(root, tmp_path):  # noqa: F811
+    server = Server(root, tmp_path / "cache", "--processes", "2")
+    try:
+        first = server_pids(server.base, 2)
+        broken = root / "data" / "broken-since.ttl"
+        broken.write_text("@prefix : <urn:x:> .\n:a :b \n", "utf-8")  # not reloaded: served on
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        give_up = time.monotonic() + 120
+        while "could not start: serving with 1 of 2" not in server.log:
+            assert time.monotonic() < give_up, server.log
+            time.sleep(0.1)
+        assert "broken-since.ttl line 2: bad syntax" in server.log
+        assert server.process.poll() is None  # the supervisor did not give up
+        assert {label(server.base) for _ in range(5)} == {"Gulf Cooperation Council"}
+        broken.unlink()  # fixed: the next attempt (RETRY_AFTER later) starts
+        give_up = time.monotonic() + 120
+        while len(now := server_pids(server.base, 2)) < 2 or victim in now:
+            assert time.monotonic() < give_up, server.log
+    finally:
+        server.stop()

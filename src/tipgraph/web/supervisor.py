@@ -15,9 +15,11 @@ The supervisor holds no thread and no data (forking is safe) and:
   (the socket does not listen yet), as with one process;
 - forwards SIGHUP (reload) to every server process, and SIGTERM or SIGINT (each stops
   accepting, answers its requests in flight, stops);
-- replaces a server process that dies, unless they keep dying (``MAX_DEATHS`` within
-  ``DEATH_WINDOW`` seconds) or one fails while starting: then it stops them all and exits with
-  the failure's code.
+- replaces a server process that dies (every ``RETRY_AFTER`` seconds when they keep dying:
+  ``MAX_DEATHS`` within ``DEATH_WINDOW`` seconds). If a replacement cannot start (a data file
+  broken since, say), the others keep serving their good build and it is tried again later.
+  If the first process cannot start, or none is left and none can start, it stops them all
+  and exits with the failure's code, as one server would.
 A server process stops (gracefully) when the supervisor dies, even by SIGKILL.
 """
 
@@ -41,8 +43,9 @@ from tipgraph.web.serve import announce, serve_process
 
 log = logging.getLogger(__name__)
 
-MAX_DEATHS = 5        # server processes that may die within DEATH_WINDOW before giving up
+MAX_DEATHS = 5        # server processes dying within DEATH_WINDOW: replaced more slowly then
 DEATH_WINDOW = 60.0   # seconds
+RETRY_AFTER = 5.0     # seconds between two attempts to start a replacement, when slowed
 PR_SET_PDEATHSIG = 1  # prctl(2): a signal for this process when its parent dies
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -163,27 +166,32 @@ class Supervisor:
         for stop in STOP_SIGNALS:
             signal.signal(stop, lambda *_: setattr(self, "stopping", True))
         if not self.start_one():
-            return self.stop()
-        self.exit_code = 0
+            return self.stop()  # the first one: fail as a single server would
         host, port = self.listener.getsockname()[:2]
         announce(host, port, self.wanted)
+        retry_at = 0.0
         while not self.stopping:
-            while len(self.children) < self.wanted and not self.stopping:
-                if self._dying_too_often() or not self.start_one():
-                    return self.stop()
-                self.exit_code = 0
-            time.sleep(0.2)  # the polling interval of the supervisor's watch
             self._reap()
+            if len(self.children) < self.wanted and time.monotonic() >= retry_at:
+                self.exit_code = 0
+                if self.start_one():
+                    retry_at = self._backoff()
+                elif not self.children:
+                    return self.stop()  # none left, and none can start: fail
+                else:  # e.g. a data file broken since: the others keep their good build
+                    log.error("a server process could not start: serving with %d of %d, "
+                              "trying again in %g s", len(self.children), self.wanted,
+                              RETRY_AFTER)
+                    retry_at = time.monotonic() + RETRY_AFTER
+            time.sleep(0.2)  # the polling interval of the supervisor's watch
         return self.stop()
 
-    def _dying_too_often(self) -> bool:
+    def _backoff(self) -> float:
+        """When the next server process may start: at once, unless MAX_DEATHS died within
+        DEATH_WINDOW seconds (then RETRY_AFTER seconds from now)."""
         now = time.monotonic()
         self.deaths = [t for t in self.deaths if now - t < DEATH_WINDOW]
-        if len(self.deaths) >= MAX_DEATHS:
-            log.error("%d server processes died within %g s: stopping", len(self.deaths),
-                      DEATH_WINDOW)
-            return True
-        return False
+        return now + RETRY_AFTER if len(self.deaths) >= MAX_DEATHS else 0.0
 
     def stop(self) -> int:
         """Stop every server process (each drains its requests in flight) and wait for them."""
