@@ -19,15 +19,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from tipgraph.model.build import KnowledgeGraph, not_in
 from tipgraph.model.namespaces import RDF
 from tipgraph.publish.describe import ALT_LABEL_PROPERTIES, LABEL_PROPERTIES
+from tipgraph.query.policy import IRIREF_FORBIDDEN
 
 CHUNK = 500  # subjects per query when reading their facts
-_NOT_IN_IRI = re.compile(r'[<>"{}|^`\\\x00-\x20]')  # what SPARQL's IRIREF cannot hold
+_NOT_IN_IRI = re.compile(f"[{IRIREF_FORBIDDEN}]")
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,8 @@ class Found:
 
 
 def _literal(text: str) -> str:
-    """A SPARQL string literal of any text."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r") + '"'
+    """A SPARQL string literal of any text (rdflib's Turtle form is valid SPARQL)."""
+    return Literal(text).n3()
 
 
 def resources(kg: KnowledgeGraph) -> frozenset[Node]:

@@ -25,6 +25,7 @@ FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD",
                              "MOVE", "COPY", "WITH"})
 
+IRIREF_FORBIDDEN = r'<>"{}|^`\\\x00-\x20'  # what SPARQL's IRIREF cannot hold (a class body)
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 # PN_PREFIX, near enough, and at most MAX_PREFIX characters: unbounded, "a.a.a.a..." made the
 # match at each "a" scan the whole run looking for a ":" (quadratic: minutes for 200 KB). A
@@ -36,7 +37,7 @@ _PN = r"[^\W\d_][\w\-.\u00B7\u0300-\u036F\u203F-\u2040]" + f"{{0,{MAX_PREFIX - 1
 _KINDS = {
     "string": r"""\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
                   |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*'""",
-    "iri": r"""<[^<>"{}|^`\\\x00-\x20]*>""",
+    "iri": rf"<[^{IRIREF_FORBIDDEN}]*>",
     "var": r"[?$]\w+",
     "bnode": r"_:[\w\-.]*",
     "pname": r"(?:" + _PN + r")?:(?:[\w\-:%]|\\.|\.(?=[\w\-:%]))*",

@@ -98,7 +98,7 @@ class Supervisor:
         self.settings = settings
         self.listener = listener
         self.wanted = int(settings["server_processes"])
-        self.children: dict[int, float] = {}  # pid -> when it was forked
+        self.children: set[int] = set()  # pids of the server processes
         self.deaths: list[float] = []
         self.stopping = False
         self.exit_code = 0
@@ -115,7 +115,7 @@ class Supervisor:
             sys.stderr.flush()
             os._exit(code)
         os.close(write)
-        self.children[pid] = time.monotonic()
+        self.children.add(pid)
         return pid, read
 
     def start_one(self) -> bool:
@@ -147,7 +147,7 @@ class Supervisor:
                 return
             if pid == 0:
                 return
-            self.children.pop(pid, None)
+            self.children.discard(pid)
             code = os.waitstatus_to_exitcode(status)
             if not self.stopping:
                 log.warning("server process %d exited (%s)", pid,
