@@ -45,10 +45,13 @@ def served(process: subprocess.Popen, lines: list[str]) -> None:
         health = json.loads(fetch(f"{base}/health").body)
         pids = health["query"]["workers"]["pids"]
         assert health["version"] and pids  # at least one worker is up once /health says 200
+        shared = health["query"]["workers"]["shared_store"]  # the workers' in-memory store
+        assert shared["state"] == "ready" and shared["quads"] == health["triples"]
+        pids.append(shared["pid"])
     finally:
         process.terminate()
         assert process.wait(30) == 0
     reader.join(10)
-    for pid in pids:  # the query workers stopped with the server
+    for pid in pids:  # the query workers and their store's holder stopped with the server
         status = Path(f"/proc/{pid}/status")
         assert not status.exists() or "zombie" in status.read_text()

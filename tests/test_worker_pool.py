@@ -20,9 +20,12 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 ASK = Job("ASK { ?s a owl:Class }", "json")
 
 
-@pytest.fixture()
-def spec(kg, tmp_path) -> StoreSpec:
-    return StoreSpec.dump(kg, "oxigraph", tmp_path / "run", tmp_path / "cache")
+@pytest.fixture(params=["on-disk", "shared-in-memory"])
+def spec(kg, tmp_path, request) -> StoreSpec:
+    """Workers that each read the on-disk store, or forked from one holding it in memory (the
+    bundled data is small: copied before the first worker starts)."""
+    most = 0 if request.param == "on-disk" else 10_000_000
+    return StoreSpec.dump(kg, "oxigraph", tmp_path / "run", tmp_path / "cache", most)
 
 
 def wait_for(condition, pool: WorkerPool, deadline: float = 60.0) -> None:

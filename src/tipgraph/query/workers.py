@@ -13,11 +13,9 @@ second wall behind the query policy, so no engine can reach another machine what
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import multiprocessing
 import os
-import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -25,15 +23,17 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from tipgraph.errors import QueryError
+from tipgraph.query.holder import Holder
+from tipgraph.query.isolation import ignore_server_signals, leave_network
 from tipgraph.query.policy import DatasetSpec
 from tipgraph.query.results import run_serialized
 from tipgraph.store import StoreSpec
 
 log = logging.getLogger(__name__)
 
-CLONE_NEWNET = 0x40000000
-CLONE_NEWUSER = 0x10000000
-
+# A store this small (triples in the union) is copied into memory before the first worker
+# starts (about a second); a larger one in the background, while workers read it on disk.
+LOAD_BEFORE_START = 50_000
 
 @dataclass(frozen=True)
 class Job:
@@ -82,27 +82,21 @@ def answer(store: Any, job: Job) -> Outcome:
     return Outcome(body, media_type, size, (time.perf_counter() - started) * 1000)
 
 
-def leave_network() -> bool:
-    """Move this process into an empty network namespace. True if it worked."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return False
-    attempts = (CLONE_NEWNET, CLONE_NEWUSER | CLONE_NEWNET)  # as root; else a user namespace
-    return any(libc.unshare(flags) == 0 for flags in attempts)
-
-
 def _serve(conn: Connection, spec: StoreSpec) -> None:
-    """A worker's life: leave the network, open the store, answer jobs until told to stop."""
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload signal sent to the whole group
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # or Ctrl-C: the server decides, not us
+    """A worker started on its own: leave the network, open the store, answer jobs."""
+    ignore_server_signals()
     isolated = leave_network()
     try:
         store = spec.open()
     except Exception as error:  # report why, the pool decides; never a silent death
         conn.send(("failed", f"{type(error).__name__}: {error}"))
         return
-    conn.send(("ready", {"pid": os.getpid(), "network_isolated": isolated}))
+    answer_jobs(conn, store, {"pid": os.getpid(), "network_isolated": isolated})
+
+
+def answer_jobs(conn: Connection, store: Any, info: dict[str, Any]) -> None:
+    """Say ready (with ``info``), then answer jobs until told to stop or the pool goes."""
+    conn.send(("ready", info))
     while True:
         try:
             message = conn.recv()
@@ -127,6 +121,11 @@ class _Worker:
         self.info: dict[str, Any] = {}
         self.idle_since = 0.0
 
+    @property
+    def shares_store(self) -> bool:
+        """Forked from the holder of the in-memory store (else it reads the on-disk one)."""
+        return bool(self.info.get("shared_store"))
+
     def kill(self) -> None:
         with contextlib.suppress(Exception):
             self.process.kill()
@@ -146,8 +145,9 @@ class WorkerPool:
 
     def __init__(self, spec: StoreSpec, size: int = 2, timeout: float = 30.0,
                  max_size: int | None = None, spare: int = 1,
-                 retire_after: float = 60.0) -> None:
+                 retire_after: float = 60.0, load_before_start: int = LOAD_BEFORE_START) -> None:
         self.spec = spec
+        self.load_before_start = load_before_start
         self.size = max(1, size)
         self.max_size = max(self.size, max_size if max_size is not None else self.size)
         self.spare = spare
@@ -167,6 +167,8 @@ class WorkerPool:
         methods = multiprocessing.get_all_start_methods()
         self._context = multiprocessing.get_context(
             "forkserver" if "forkserver" in methods else "spawn")
+        # the workers share one in-memory copy of the store, forked from the process holding it
+        self._holder = Holder(self._context, spec, answer_jobs) if spec.in_memory else None
 
     @staticmethod
     def warm_up() -> None:
@@ -186,7 +188,11 @@ class WorkerPool:
             self._started = True
         if self._context.get_start_method() == "forkserver":
             self.warm_up()
-        self._grow()
+        if self._holder is not None and self.spec.size <= self.load_before_start:
+            self._holder.load(self._shared_store_ready, wait=True)  # a second at most
+        self._grow()  # workers on the on-disk store answer while a larger store loads
+        if self._holder is not None:
+            self._holder.load(self._shared_store_ready)
         if self.max_size > self.size:
             threading.Thread(target=self._retire_idle, daemon=True,
                              name="tipgraph-worker-retire").start()
@@ -209,43 +215,85 @@ class WorkerPool:
 
     def _spawn(self) -> None:
         """Start a worker; a thread waits for it to be ready, then offers it to requests."""
+        threading.Thread(target=self._start_worker, daemon=True,
+                         name="tipgraph-worker-start").start()
+
+    def _launch(self) -> tuple[Any, Connection]:
+        """A new worker process and the pool's end of its pipe: forked from the holder of the
+        in-memory store, or started on its own to open the store itself."""
+        if self._holder is not None:
+            forked = self._holder.fork(self._shared_store_ready)
+            if forked is not None:
+                return forked
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(target=_serve, args=(child, self.spec), daemon=True,
+                                        name="tipgraph-query-worker")
+        process.start()
+        child.close()
+        return process, parent
+
+    def _start_worker(self) -> None:
         try:
-            parent, child = self._context.Pipe(duplex=True)
-            process = self._context.Process(target=_serve, args=(child, self.spec), daemon=True,
-                                            name="tipgraph-query-worker")
-            process.start()
-            child.close()
-        except BaseException:
+            process, conn = self._launch()
+        except Exception as error:  # noqa: BLE001 - any reason: the pool reports it
             with self._changed:
                 self._forking -= 1
                 self._starting -= 1
-            raise
-        worker = _Worker(process, parent)
+            self._failed(str(error))
+            return
+        worker = _Worker(process, conn)
         with self._changed:
             self._workers.add(worker)
             self._forking -= 1
-        threading.Thread(target=self._await_ready, args=(worker,), daemon=True).start()
+        self._await_ready(worker)
 
     def _await_ready(self, worker: _Worker) -> None:
         try:
             kind, info = worker.conn.recv()
         except (EOFError, OSError):
-            kind, info = "failed", f"the worker exited with code {worker.process.exitcode}"
+            code = worker.process.exitcode
+            kind, info = "failed", "the worker exited" + (f" with code {code}" if code else "")
         with self._changed:
             self._starting -= 1
         if self._closed:
             self._forget(worker)
             return
         if kind != "ready":
-            self.failure = f"a query worker could not start: {info}"
-            log.error(self.failure)
+            self._failed(info)
             self._forget(worker)
             return
         worker.info = info
         self.failure = None
         self._release(worker)
 
+    def _failed(self, why: str) -> None:
+        self.failure = f"a query worker could not start: {why}"
+        log.error(self.failure)
+        with self._changed:
+            self._changed.notify_all()  # waiters re-check: no worker may mean failure
+
+    def _shared_store_ready(self) -> None:
+        """The holder can fork workers: idle ones reading the on-disk store make way now, busy
+        ones when they finish their query (``_release``)."""
+        with self._changed:
+            reading_disk = [w for w in self._idle if not w.shares_store]
+            for worker in reading_disk:
+                self._idle.remove(worker)
+        for worker in reading_disk:
+            self._stop(worker)
+        self._grow()
+
+    def _stop(self, worker: _Worker) -> None:
+        with contextlib.suppress(Exception):
+            worker.conn.send(None)
+        self._forget(worker)
+
     def _release(self, worker: _Worker) -> None:
+        if (self._holder is not None and self._holder.ready and not worker.shares_store
+                and not self._closed):
+            self._stop(worker)
+            self._grow()
+            return
         worker.idle_since = time.monotonic()
         with self._changed:
             self._idle.append(worker)
@@ -274,9 +322,7 @@ class WorkerPool:
                 for worker in retiring:
                     self._idle.remove(worker)
             for worker in retiring:
-                with contextlib.suppress(Exception):
-                    worker.conn.send(None)
-                self._forget(worker)
+                self._stop(worker)
                 self.retired += 1
 
     def _take(self, limit: float) -> _Worker:
@@ -358,7 +404,9 @@ class WorkerPool:
                 "idle": idle, "pids": sorted(w.info["pid"] for w in workers),
                 "replaced": self.replaced, "retired": self.retired, "failure": self.failure,
                 "network_isolated": bool(workers) and all(w.info.get("network_isolated")
-                                                          for w in workers)}
+                                                          for w in workers),
+                "sharing_store": sum(w.shares_store for w in workers),
+                "shared_store": self._holder.status() if self._holder is not None else None}
 
     def close(self) -> None:
         self._closed = True
@@ -371,3 +419,5 @@ class WorkerPool:
             with contextlib.suppress(Exception):
                 worker.conn.send(None)
             worker.kill()
+        if self._holder is not None:
+            self._holder.close()

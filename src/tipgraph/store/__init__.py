@@ -57,20 +57,26 @@ class StoreSpec:
     each loading its own copy into memory (at a million triples that copy was about 1 GB per
     worker), and a restart on the same data version opens it at once. It lives in
     ``cache_dir/stores/`` when there is a cache folder (else in the service's temp folder).
+    With ``in_memory``, one process copies that store into memory and the workers are forked
+    from it, sharing the copy (tipgraph.query.holder).
     memory: an N-Quads dump that each worker parses (rdflib has no shared store)."""
 
     backend: str
     nquads: Path | None = None
     directory: Path | None = None
     size: int = 0
+    in_memory: bool = False
 
     @classmethod
     def dump(cls, kg: KnowledgeGraph, backend: str, folder: Path,
-             cache_dir: Path | None = None) -> StoreSpec:
+             cache_dir: Path | None = None, in_memory_max_triples: int = 0) -> StoreSpec:
+        """``in_memory_max_triples``: the largest dataset (distinct triples) whose workers share
+        an in-memory copy of its store (0: never)."""
         if check_backend(backend) == "oxigraph":
             home = Path(cache_dir) / "stores" if cache_dir else Path(folder)
             directory, size = OxigraphStore.persist(kg, home / f"oxigraph-{kg.version[:32]}")
-            return cls(backend, directory=directory, size=size)
+            return cls(backend, directory=directory, size=size,
+                       in_memory=0 < size <= in_memory_max_triples)
         path = kg.write_nquads(Path(folder) / f"dataset-{kg.version[:16]}.nq")
         return cls(backend, path)
 
@@ -83,6 +89,23 @@ class StoreSpec:
                 raise OSError(f"the store {self.directory} cannot be opened")
             return OxigraphStore(opened[0], size=self.size, lock=opened[1])
         return OxigraphStore.from_nquads(str(self.nquads), path=True)
+
+    def open_in_memory(self) -> Store:
+        """An in-memory copy of the on-disk store (copied quad by quad: it has the union
+        already), for the process whose forked workers share it."""
+        if self.directory is None:
+            return self.open()
+        opened = diskstore.open_read_only(self.directory)
+        if opened is None:
+            raise OSError(f"the store {self.directory} cannot be opened")
+        disk, lock = opened
+        try:
+            memory = ox.Store()
+            memory.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+        finally:
+            del disk
+            lock.release()
+        return OxigraphStore(memory, size=self.size)
 
 
 __all__ = ["BACKENDS", "STORES", "Answer", "MemoryStore", "OxigraphStore", "Store", "StoreSpec",

@@ -26,7 +26,6 @@ A server process stops (gracefully) when the supervisor dies, even by SIGKILL.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
 import select
@@ -39,6 +38,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tipgraph.errors import TipgraphError
+from tipgraph.query.isolation import die_with_parent
 from tipgraph.web.serve import announce, serve_process
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 MAX_DEATHS = 5        # server processes dying within DEATH_WINDOW: replaced more slowly then
 DEATH_WINDOW = 60.0   # seconds
 RETRY_AFTER = 5.0     # seconds between two attempts to start a replacement, when slowed
-PR_SET_PDEATHSIG = 1  # prctl(2): a signal for this process when its parent dies
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -63,18 +62,12 @@ def bind(host: str, port: int) -> socket.socket:
     return listener
 
 
-def _die_with_parent() -> None:
-    """Ask Linux for SIGTERM when the supervisor dies (a no-op elsewhere)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def _run_child(settings: Mapping[str, Any], listener: socket.socket, ready: int) -> int:
     """A server process's life; its exit code. ``ready`` is a pipe: one byte once serving."""
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload before serving: the build is new
     for stop in STOP_SIGNALS:
         signal.signal(stop, signal.SIG_DFL)
-    _die_with_parent()
+    die_with_parent(signal.SIGTERM)  # even when the supervisor is killed
 
     def on_ready(host: str, port: int) -> None:
         os.write(ready, b"1")
