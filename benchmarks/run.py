@@ -10,7 +10,9 @@ Per size (the bundled data; or the bundled data plus `generate.py --triples N`):
   inferences): wall and CPU seconds, peak RSS (ru_maxrss); the inference alone;
 - validate (with --validate): `tipgraph validate`, wall, CPU and peak RSS of the process;
 - serve: `tipgraph serve` from spawn to /health 200, cold (empty cache folder) and warm (the
-  same folder again); resident memory of the server and its workers after the queries;
+  same folder again); then, if the query workers share an in-memory store, until it is loaded
+  (``shared_store_warm_s``, from spawn); memory of the server and its workers after the
+  queries, as RSS (shared pages counted once per process) and PSS (shared pages once in all);
 - queries: the mix (queries/ plus the heavier analytic queries below) by HTTP POST
   (form-encoded) with 1 and 8 clients, each client cycling through the mix, in two modes:
   ``distinct`` (a unique comment makes every request a new query text: no cache can answer it)
@@ -91,8 +93,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def rss_tree_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants (MB), from /proc."""
+def process_tree(pid: int) -> list[int]:
+    """A process and all its live descendants, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -100,32 +102,42 @@ def rss_tree_mb(pid: int) -> float:
                 stat = Path(f"/proc/{entry}/stat").read_text()
                 ppid = int(stat.rsplit(")", 1)[1].split()[1])
                 children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [pid]
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
+        found.append(current)
         todo += children.get(current, [])
-        with contextlib.suppress(OSError, ValueError):
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return round(total / 1024, 1)
+    return found
+
+
+def _kb_of(path: str, field: str) -> int:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def rss_tree_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (MB). Pages shared by several of
+    them (the query workers' in-memory store) count once per process."""
+    return round(sum(_kb_of(f"/proc/{p}/status", "VmRSS") for p in process_tree(pid)) / 1024, 1)
+
+
+def pss_tree_mb(pid: int) -> float:
+    """Proportional memory of a process and its descendants (MB): a page shared by N of them
+    counts 1/N for each, so shared pages count once in all."""
+    return round(sum(_kb_of(f"/proc/{p}/smaps_rollup", "Pss") for p in process_tree(pid))
+                 / 1024, 1)
 
 
 def cpu_tree_s(pid: int) -> float:
     """CPU seconds (user + system) used so far by a process and its live descendants."""
-    ticks, children = os.sysconf("SC_CLK_TCK"), {}
-    stats = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-                children.setdefault(int(fields[1]), []).append(int(entry))
-                stats[int(entry)] = int(fields[11]) + int(fields[12])
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo += children.get(current, [])
-        total += stats.get(current, 0)
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for current in process_tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
     return round(total / ticks, 2)
 
 
@@ -272,7 +284,24 @@ def start_tipgraph(root: Path, cache: Path | None, store: str, endpoint: str = "
     wait_ready(process, port, "/ontology")
     if warms_dumps(port):
         wait_ready(process, port, "/.well-known/void")
-    return Server(process, port, "/sparql", started, ready)
+    server = Server(process, port, "/sparql", started, ready)
+    server.shared_store_s = wait_shared_store(port, started)
+    return server
+
+
+def wait_shared_store(port: int, started: float) -> float | None:
+    """Seconds from spawn until the query workers' in-memory store is loaded (measured from
+    here: a warm server is one whose workers share it); None when they read the disk."""
+    while True:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/health")
+        workers = json.loads(conn.getresponse().read())["query"]["workers"] or {}
+        shared = workers.get("shared_store")
+        if shared is None or shared["state"] == "failed":
+            return None
+        if shared["state"] == "ready":
+            return round(time.perf_counter() - started, 2)
+        time.sleep(0.2)  # polling the holder's loading
 
 
 def warms_dumps(port: int) -> bool:
@@ -524,7 +553,8 @@ def run_target(target: str, root: Path, cache: Path, nquads: Path, mix, prologue
             cold.stop()
             warm = start_tipgraph(root, Path(own), store, endpoint, processes)
             extra = {"ready_cold_s": cold.ready_s, "ready_cold_cpu_s": cold.ready_cpu_s,
-                     "ready_warm_cpu_s": warm.ready_cpu_s}
+                     "ready_warm_cpu_s": warm.ready_cpu_s,
+                     "shared_store_warm_s": warm.shared_store_s}
             found = serve_and_measure(warm, mix, args)
             extra["ready_warm_s"] = found.pop("ready_s")
     finally:
@@ -542,7 +572,7 @@ def serve_and_measure(server: Server, mix, args, prologue: str = "") -> dict:
         else:
             queries = measure_queries(task, mix, args, prologue)
         return {"ready_s": server.ready_s, "rss_mb": rss_tree_mb(server.process.pid),
-                "queries": queries}
+                "pss_mb": pss_tree_mb(server.process.pid), "queries": queries}
     finally:
         server.stop()
 
@@ -591,14 +621,16 @@ def print_table(results: list[dict]) -> None:
                       f"{row.get('engine_p50_ms', ''):>8}")
     print()
     print(f"{'size':>8} {'target':>18} {'ready cold s':>12} {'ready warm s':>12} {'RSS MB':>8}"
-          f" {'cold CPU s':>10} {'warm CPU s':>10}")
+          f" {'PSS MB':>8} {'cold CPU s':>10} {'warm CPU s':>10} {'shared s':>8}")
     for result in results:
         for name, target in result["targets"].items():
             if "rss_mb" in target:
                 print(f"{result['size']:>8} {name:>18} {target.get('ready_cold_s', ''):>12} "
                       f"{target.get('ready_warm_s', target.get('ready_s')):>12} "
-                      f"{target['rss_mb']:>8} {target.get('ready_cold_cpu_s', ''):>10} "
-                      f"{target.get('ready_warm_cpu_s', ''):>10}")
+                      f"{target['rss_mb']:>8} {target.get('pss_mb', ''):>8} "
+                      f"{target.get('ready_cold_cpu_s', ''):>10} "
+                      f"{target.get('ready_warm_cpu_s', ''):>10} "
+                      f"{target.get('shared_store_warm_s') or '':>8}")
     print()
     if any("build_cold" not in result for result in results):
         return
