@@ -153,3 +153,34 @@ def test_a_replacement_that_cannot_start_leaves_the_others_serving(root, tmp_pat
             assert time.monotonic() < give_up, server.log
     finally:
         server.stop()
+
+
+def test_processes_on_a_remote_store_push_each_data_version_once(root, tmp_path,  # noqa: F811
+                                                                  oxigraph_server, monkeypatch):
+    """The server processes reload together; one pushes the new version, the others wait for
+    it and find it there (tipgraph.store.remote.push_lock), and every one serves it."""
+    monkeypatch.setenv("TIPGRAPH_REMOTE_GRAPH_STORE", oxigraph_server.graph_store_url)
+    monkeypatch.setenv("TIPGRAPH_REMOTE_UPDATE", oxigraph_server.update_url)
+    server = Server(root, tmp_path / "cache", "--processes", "2", "--store", "sparql",
+                    "--endpoint", oxigraph_server.query_url)
+    try:
+        first = server_pids(server.base, 2)
+        assert {h["query"]["store"] for h in first.values()} == {"sparql"}
+        relabel(root, LABEL, '"Gulf Cooperation Council (pushed)"@en')
+        server.process.send_signal(signal.SIGHUP)
+        give_up = time.monotonic() + 300
+        reloaded: set[int] = set()
+        while len(reloaded) < 2:
+            assert time.monotonic() < give_up, server.log
+            found = health(server.base)
+            if found["reload"]["reloads"] >= 1:
+                reloaded.add(found["process"]["pid"])
+        versions = {h["data_version"] for h in server_pids(server.base, 2).values()}
+        assert len(versions) == 1 and versions != {h["data_version"] for h in first.values()}
+        assert {label(server.base) for _ in range(20)} == {"Gulf Cooperation Council (pushed)"}
+        (version,) = versions
+        pushes = [line for line in server.log.splitlines()
+                  if f"pushing data version {version}" in line]
+        assert len(pushes) == 1, server.log
+    finally:
+        server.stop()

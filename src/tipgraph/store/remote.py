@@ -25,10 +25,15 @@ version, then answers queries, entity pages and graph views from it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import logging
+import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from http.cookiejar import DefaultCookiePolicy
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -339,26 +344,47 @@ def choose_default_dataset(store: RemoteStore) -> DatasetSpec:
     return DatasetSpec((UNION,), tuple(store.graph_names()))
 
 
+@contextlib.contextmanager
+def push_lock(settings: Mapping[str, Any], endpoint: str) -> Iterator[None]:
+    """Held while one process checks the remote store's data version and pushes: the server
+    processes of ``tipgraph serve --processes N`` reload together, and the first pushes while
+    the others wait, then find the data there (two pushes of the same graphs at once could mix
+    their staging graphs)."""
+    folder = Path(settings.get("cache_dir") or tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(endpoint.encode()).hexdigest()[:16]
+    with open(folder / f"tipgraph-push-{name}.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
 def connect(kg: KnowledgeGraph, settings: Mapping[str, Any]) -> RemoteStore:
     """The remote store, holding this data version (pushed now if it does not yet)."""
     store = RemoteStore(str(settings.get("endpoint") or ""), float(settings["query_timeout"]))
-    try:
-        version = store.remote_version()
-    except QueryError as error:
-        raise ConfigError(f"store = sparql: {error}") from None
-    if version != kg.version:
-        if not settings.get("remote_push", True):
-            raise ConfigError(f"the store at {store.endpoint} holds data version "
-                              f"{(version or 'none')[:16]}, not {kg.version[:16]}: push the "
-                              "data (remote_push = true) or point endpoint at a store that "
-                              "holds it")
-        log.info("pushing data version %s to %s", kg.version[:16], store.endpoint)
-        publish(kg, store, settings, say=log.info)
-        store.version = store.remote_version()
-        if store.version != kg.version:
-            raise ConfigError(f"pushed to {store.endpoint} but it reports data version "
-                              f"{store.version!r}")
+    with push_lock(settings, store.endpoint):
+        _hold_this_version(kg, store, settings)
     store.version = kg.version
     store._read_manifest()
     store.default_dataset = choose_default_dataset(store)
     return store
+
+
+def _hold_this_version(kg: KnowledgeGraph, store: RemoteStore,
+                       settings: Mapping[str, Any]) -> None:
+    try:
+        version = store.remote_version()
+    except QueryError as error:
+        raise ConfigError(f"store = sparql: {error}") from None
+    if version == kg.version:
+        return
+    if not settings.get("remote_push", True):
+        raise ConfigError(f"the store at {store.endpoint} holds data version "
+                          f"{(version or 'none')[:16]}, not {kg.version[:16]}: push the "
+                          "data (remote_push = true) or point endpoint at a store that "
+                          "holds it")
+    log.info("pushing data version %s to %s", kg.version[:16], store.endpoint)
+    publish(kg, store, settings, say=log.info)
+    store.version = store.remote_version()
+    if store.version != kg.version:
+        raise ConfigError(f"pushed to {store.endpoint} but it reports data version "
+                          f"{store.version!r}")
