@@ -20,7 +20,7 @@ from tipgraph.query import holder
 from tipgraph.query.workers import Job, WorkerPool
 from tipgraph.store import StoreSpec
 
-SHARED = 10_000_000  # shared_store_max_triples: the bundled data is far below it
+SHARED = 10_000_000  # memory_store_max_triples: the bundled data is far below it
 
 
 def ppid_of(pid: int) -> int:

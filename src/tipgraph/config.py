@@ -88,12 +88,12 @@ SETTINGS: tuple[Setting, ...] = (
             "workers busy the pool forks more, keeping one spare so a cheap query never waits "
             "behind long ones; extras stop after a minute idle. Past it, queries wait for a "
             "free worker (503 if none frees up within query_timeout).", int),
-    Setting("shared_store_max_triples", 500_000, "Largest dataset (distinct triples) whose "
-            "query workers share one in-memory copy of the store, forked from the process that "
-            "loaded it: about half the CPU per query of the on-disk store, for about 600 bytes "
-            "of memory per triple once (not per worker). Past 50,000 triples it loads in the "
-            "background (about 40 s per million triples) while workers read the on-disk store. "
-            "0: workers always read the on-disk store.", int),
+    Setting("memory_store_max_triples", 50_000, "Largest dataset (distinct triples) whose "
+            "query workers answer from an in-memory copy of the store, about half the CPU per "
+            "query of the on-disk store. The workers are forked from one process holding the "
+            "copy and share its pages until their queries touch them (pyoxigraph writes to its "
+            "in-memory store as it reads), so budget up to about 600 bytes per triple for each "
+            "worker (query_workers_max). 0: workers always read the on-disk store.", int),
     Setting("query_timeout", 30.0, "Seconds a query may run before its worker is killed (504).",
             float),
     Setting("result_cache_bytes", 64_000_000, "Memory for cached query answers, keyed on the "

@@ -1,10 +1,15 @@
-"""One process holds the store in memory; the query workers are forked from it and share it.
+"""One process holds the store in memory; the query workers are forked from it.
 
-Why: pyoxigraph answers from an in-memory store faster than from its on-disk (RocksDB) store
-(benchmarks/README.md, "Workers sharing one in-memory store"), but a copy per worker would cost
-the data's size in memory for every worker. Workers forked from the one process that loaded the
-store share its memory pages copy-on-write: a query reads the store and never writes it, so any
-number of workers cost about one copy, plus a few megabytes each.
+Why: pyoxigraph answers from an in-memory store with about half the CPU it needs on its on-disk
+(RocksDB) store (benchmarks/README.md, "Query workers on an in-memory copy of the store").
+Copying the store into memory is slow (about 40 s per million triples), so it is done once, by
+this process, and workers forked from it start at once with the copy in their address space.
+
+The pages are shared copy-on-write only until a worker's queries touch them: pyoxigraph's
+in-memory store writes to its entries as it reads them, so a worker that has scanned the whole
+store holds a whole private copy (measured: one full scan in a forked worker made 168 of the
+store's 210 MB private). Memory is then up to one copy per worker, which is why only small
+stores are held in memory (setting ``memory_store_max_triples``).
 
 The holder is single-threaded (forking a process with threads can leave a lock held forever) and
 does one thing: on each request from the pool it forks a worker, then sends back the worker's pid

@@ -67,7 +67,7 @@ class QueryService:
                 self._folder = tempfile.mkdtemp(prefix="tipgraph-store-")
                 cache = self.settings.get("cache_dir") if self.settings.get("use_cache") else None
                 spec = StoreSpec.dump(self.kg, self.backend, Path(self._folder), cache,
-                                      int(self.settings.get("shared_store_max_triples", 0) or 0))
+                                      int(self.settings.get("memory_store_max_triples", 0) or 0))
                 # memory workers each parse their own copy of the data (seconds, and its
                 # size in RAM): that pool does not grow; oxigraph workers share one on disk
                 grows = self.backend == "oxigraph"

@@ -167,7 +167,7 @@ class WorkerPool:
         methods = multiprocessing.get_all_start_methods()
         self._context = multiprocessing.get_context(
             "forkserver" if "forkserver" in methods else "spawn")
-        # the workers share one in-memory copy of the store, forked from the process holding it
+        # the workers start with an in-memory copy of the store: forked from the process holding it
         self._holder = Holder(self._context, spec, answer_jobs) if spec.in_memory else None
 
     @staticmethod

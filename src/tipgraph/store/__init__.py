@@ -58,7 +58,7 @@ class StoreSpec:
     worker), and a restart on the same data version opens it at once. It lives in
     ``cache_dir/stores/`` when there is a cache folder (else in the service's temp folder).
     With ``in_memory``, one process copies that store into memory and the workers are forked
-    from it, sharing the copy (tipgraph.query.holder).
+    from it, starting with the copy (tipgraph.query.holder).
     memory: an N-Quads dump that each worker parses (rdflib has no shared store)."""
 
     backend: str
@@ -70,8 +70,8 @@ class StoreSpec:
     @classmethod
     def dump(cls, kg: KnowledgeGraph, backend: str, folder: Path,
              cache_dir: Path | None = None, in_memory_max_triples: int = 0) -> StoreSpec:
-        """``in_memory_max_triples``: the largest dataset (distinct triples) whose workers share
-        an in-memory copy of its store (0: never)."""
+        """``in_memory_max_triples``: the largest dataset (distinct triples) whose workers
+        answer from an in-memory copy of its store (0: never)."""
         if check_backend(backend) == "oxigraph":
             home = Path(cache_dir) / "stores" if cache_dir else Path(folder)
             directory, size = OxigraphStore.persist(kg, home / f"oxigraph-{kg.version[:32]}")
@@ -92,7 +92,7 @@ class StoreSpec:
 
     def open_in_memory(self) -> Store:
         """An in-memory copy of the on-disk store (copied quad by quad: it has the union
-        already), for the process whose forked workers share it."""
+        already), for the process the workers are forked from."""
         if self.directory is None:
             return self.open()
         opened = diskstore.open_read_only(self.directory)
