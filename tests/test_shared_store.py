@@ -6,9 +6,11 @@ Real processes on the bundled data; the pool is driven directly (no HTTP)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,17 @@ def rows(body: bytes, concat: bool = False) -> list:
     return sorted(found)
 
 
+@contextlib.contextmanager
+def ready_pool(spec: StoreSpec, **options) -> Iterator[WorkerPool]:
+    """A started pool whose workers are all ready; closed afterwards."""
+    pool = WorkerPool(spec, **options).start()
+    try:
+        assert pool.wait_ready(60) is None
+        yield pool
+    finally:
+        pool.close()
+
+
 @pytest.fixture()
 def shared_spec(kg, tmp_path) -> StoreSpec:
     return StoreSpec.dump(kg, "oxigraph", tmp_path / "run", tmp_path / "cache", SHARED)
@@ -69,12 +82,10 @@ def test_the_setting_decides_which_stores_are_shared(kg, tmp_path):
 def test_forked_workers_share_the_store_and_answer_as_the_on_disk_store(kg, tmp_path,
                                                                          repo_root):
     cache = tmp_path / "cache"
-    on_disk = WorkerPool(StoreSpec.dump(kg, "oxigraph", tmp_path / "a", cache, 0), size=1,
-                         max_size=1).start()
-    shared = WorkerPool(StoreSpec.dump(kg, "oxigraph", tmp_path / "b", cache, SHARED), size=2,
-                        max_size=2).start()
-    try:
-        assert shared.wait_ready(60) is None and on_disk.wait_ready(60) is None
+    on_disk_spec = StoreSpec.dump(kg, "oxigraph", tmp_path / "a", cache, 0)
+    shared_spec = StoreSpec.dump(kg, "oxigraph", tmp_path / "b", cache, SHARED)
+    with ready_pool(on_disk_spec, size=1, max_size=1) as on_disk, \
+            ready_pool(shared_spec, size=2, max_size=2) as shared:
         status = shared.status()
         holder_pid = status["shared_store"]["pid"]
         assert status["shared_store"]["state"] == "ready" and status["sharing_store"] == 2
@@ -86,9 +97,6 @@ def test_forked_workers_share_the_store_and_answer_as_the_on_disk_store(kg, tmp_
             job, concat = Job(query.sparql, "json"), "GROUP_CONCAT" in query.sparql.upper()
             assert rows(shared.run(job).body, concat) == rows(on_disk.run(job).body, concat), (
                 query.name)
-    finally:
-        shared.close()
-        on_disk.close()
 
 
 def test_a_larger_store_loads_in_the_background_while_workers_read_it_on_disk(shared_spec):
@@ -108,9 +116,7 @@ def test_a_larger_store_loads_in_the_background_while_workers_read_it_on_disk(sh
 
 
 def test_a_worker_stopped_at_its_time_limit_is_reaped_and_replaced_by_a_forked_one(shared_spec):
-    pool = WorkerPool(shared_spec, size=1, max_size=1).start()
-    try:
-        assert pool.wait_ready(60) is None
+    with ready_pool(shared_spec, size=1, max_size=1) as pool:
         (runaway,) = pool.status()["pids"]
         with pytest.raises(QueryError) as stopped:
             pool.run(Job(RUNAWAY, "json"), timeout=1.0)
@@ -120,14 +126,10 @@ def test_a_worker_stopped_at_its_time_limit_is_reaped_and_replaced_by_a_forked_o
         assert status["replaced"] == 1 and status["sharing_store"] == 1
         assert runaway not in status["pids"]
         wait_for(lambda: not Path(f"/proc/{runaway}").exists(), pool)  # reaped, no zombie
-    finally:
-        pool.close()
 
 
 def test_when_the_holder_dies_its_workers_go_and_queries_go_on(shared_spec):
-    pool = WorkerPool(shared_spec, size=2, max_size=3).start()
-    try:
-        assert pool.wait_ready(60) is None
+    with ready_pool(shared_spec, size=2, max_size=3) as pool:
         first = pool.status()
         os.kill(first["shared_store"]["pid"], signal.SIGKILL)
         for pid in first["pids"]:  # they die with it (PR_SET_PDEATHSIG)
@@ -138,8 +140,6 @@ def test_when_the_holder_dies_its_workers_go_and_queries_go_on(shared_spec):
         again = pool.status()["shared_store"]
         assert again["starts"] == 2 and again["pid"] != first["shared_store"]["pid"]
         assert set(pool.status()["pids"]).isdisjoint(first["pids"])
-    finally:
-        pool.close()
 
 
 def test_a_holder_that_keeps_dying_is_given_up_and_workers_read_the_disk(shared_spec):
