@@ -277,6 +277,7 @@ def start_tipgraph(root: Path, cache: Path | None, store: str, endpoint: str = "
         [sys.executable, "-m", "tipgraph", "serve", "--port", str(port), "--store", store],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     ready = wait_ready(process, port, "/health")
+    shared_store_s = wait_shared_store(port, started)
     # measure a warm server: labels, the ontology documentation and (up to
     # warm_dumps_max_triples) the dumps and the dataset description are computed in the
     # server's process after it is ready (about 15 s of CPU on the bundled data, holding the
@@ -285,13 +286,13 @@ def start_tipgraph(root: Path, cache: Path | None, store: str, endpoint: str = "
     if warms_dumps(port):
         wait_ready(process, port, "/.well-known/void")
     server = Server(process, port, "/sparql", started, ready)
-    server.shared_store_s = wait_shared_store(port, started)
+    server.shared_store_s = shared_store_s
     return server
 
 
 def wait_shared_store(port: int, started: float) -> float | None:
-    """Seconds from spawn until the query workers' in-memory store is loaded (measured from
-    here: a warm server is one whose workers share it); None when they read the disk."""
+    """Seconds from spawn until the query workers' in-memory store is loaded (a warm server is
+    one whose workers have it); None when they read the on-disk store."""
     while True:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", "/health")

@@ -46,7 +46,7 @@ def served(process: subprocess.Popen, lines: list[str]) -> None:
         pids = health["query"]["workers"]["pids"]
         assert health["version"] and pids  # at least one worker is up once /health says 200
         shared = health["query"]["workers"]["shared_store"]  # the workers' in-memory store
-        assert shared["state"] == "ready" and shared["quads"] == health["triples"]
+        assert shared["state"] == "ready" and shared["triples"] == health["triples"]
         pids.append(shared["pid"])
     finally:
         process.terminate()

@@ -188,7 +188,7 @@ class Holder:
         state = "ready" if self.ready else "loading" if self._loading else "failed"
         return {"state": state, "starts": self.starts, "failure": self.failure,
                 "pid": self.info.get("pid") if self.ready else None,
-                "quads": self.info.get("quads")}
+                "triples": self.info.get("triples")}
 
     def close(self) -> None:
         """Stop the holder; its workers die with it."""
@@ -226,7 +226,7 @@ def _hold(conn: Connection, spec: StoreSpec, serve: Serve) -> None:
     # on in every worker: objects that exist now are left out of its visits.
     gc.collect()
     gc.freeze()
-    conn.send(("ready", {"pid": os.getpid(), "quads": len(store)}))
+    conn.send(("ready", {"pid": os.getpid(), "triples": len(store)}))
     while True:
         _reap()
         try:
@@ -242,6 +242,7 @@ def _hold(conn: Connection, spec: StoreSpec, serve: Serve) -> None:
 
 def _fork_worker(conn: Connection, serve: Serve, store: Any, info: dict[str, Any]) -> None:
     ours, theirs = socket.socketpair()
+    holder = os.getpid()
     pid = os.fork()
     if pid == 0:  # the worker
         code = 0
@@ -249,6 +250,8 @@ def _fork_worker(conn: Connection, serve: Serve, store: Any, info: dict[str, Any
             conn.close()
             ours.close()
             die_with_parent()
+            if os.getppid() != holder:  # the holder died before the line above
+                return
             serve(Connection(theirs.detach()), store, {"pid": os.getpid(), **info})
         except BaseException:  # noqa: BLE001 - nothing may unwind into the holder's loop
             code = 1

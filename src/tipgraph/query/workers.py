@@ -4,7 +4,8 @@ Why processes: pyoxigraph cannot be interrupted from Python and rdflib's parser 
 thread-safe. A query that runs past its time limit is stopped by killing its worker (SIGKILL: the
 CPU is freed at once); a fresh worker takes its place. A worker that dies mid-query is replaced
 the same way. Workers are forked from a fork server that has the libraries imported, so a
-replacement costs the time to load the data, not to start Python.
+replacement costs the time to open the store, not to start Python; for a small store they are
+forked from the process holding it in memory (tipgraph.query.holder), and start at once.
 
 Each worker also leaves the network (a new, empty network namespace) where Linux allows it: a
 second wall behind the query policy, so no engine can reach another machine whatever it is asked.
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 # A store this small (triples in the union) is copied into memory before the first worker
 # starts (about a second); a larger one in the background, while workers read it on disk.
 LOAD_BEFORE_START = 50_000
+
 
 @dataclass(frozen=True)
 class Job:
