@@ -29,6 +29,7 @@ import select
 import signal
 import socket
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from multiprocessing import reduction
@@ -75,7 +76,16 @@ class ForkedWorker:
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
 
     def join(self, timeout: float | None = None) -> None:
-        self._exited(timeout)
+        """Wait until it has exited and its parent, the holder, has collected it (a zombie
+        still holds its pid), or ``timeout`` seconds."""
+        if self._exited(timeout):
+            give_up = time.monotonic() + (timeout if timeout is not None else 5.0)
+            while self._closing.alive and time.monotonic() < give_up:
+                try:  # signal 0 reaches a zombie; once collected, nothing is there
+                    signal.pidfd_send_signal(self._pidfd, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.005)  # the holder collects its children as their SIGCHLD comes
         self._closing()
 
 
@@ -226,6 +236,8 @@ def _hold(conn: Connection, spec: StoreSpec, serve: Serve) -> None:
     # on in every worker: objects that exist now are left out of its visits.
     gc.collect()
     gc.freeze()
+    # a worker killed at its time limit is collected at once, not left a zombie for a while
+    signal.signal(signal.SIGCHLD, lambda *_: _reap())
     conn.send(("ready", {"pid": os.getpid(), "triples": len(store)}))
     while True:
         _reap()
@@ -243,10 +255,14 @@ def _hold(conn: Connection, spec: StoreSpec, serve: Serve) -> None:
 def _fork_worker(conn: Connection, serve: Serve, store: Any, info: dict[str, Any]) -> None:
     ours, theirs = socket.socketpair()
     holder = os.getpid()
+    # no reaping between the fork and the pidfd: until then the pid alone names the worker
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     pid = os.fork()
     if pid == 0:  # the worker
         code = 0
         try:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
             conn.close()
             ours.close()
             die_with_parent()
@@ -257,8 +273,11 @@ def _fork_worker(conn: Connection, serve: Serve, store: Any, info: dict[str, Any
             code = 1
         finally:
             os._exit(code)
+    try:
+        pidfd = os.pidfd_open(pid)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
     theirs.close()
-    pidfd = os.pidfd_open(pid)
     try:
         conn.send(pid)
         with socket.fromfd(conn.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as channel:
