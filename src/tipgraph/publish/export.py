@@ -41,6 +41,7 @@ from tipgraph.model.namespaces import (
     TIP,
 )
 from tipgraph.publish.canonical import Quad, canonical_quads, quads_of, to_dataset, to_graph
+from tipgraph.publish.enginedump import can_write, engine_dump
 from tipgraph.publish.formats import RDF_FORMATS, RdfFormat, rdf_format
 
 
@@ -78,10 +79,15 @@ def dump_quads(kg: KnowledgeGraph, inferred: bool = False, description: bool = T
     for name in names:
         quads += [(s, p, o, name) for s, p, o in kg.graph(name)]
     if description:
-        from tipgraph.publish.void import GRAPH_VOID, describe_dataset
-
-        quads += [(s, p, o, GRAPH_VOID) for s, p, o in describe_dataset(kg)]
+        quads += description_quads(kg)
     return canonical_quads(quads)
+
+
+def description_quads(kg: KnowledgeGraph) -> list[Quad]:
+    """The dataset description as a dump holds it: its own graph, no checksums."""
+    from tipgraph.publish.void import GRAPH_VOID, describe_dataset
+
+    return [(s, p, o, GRAPH_VOID) for s, p, o in describe_dataset(kg)]
 
 
 # --- JSON-LD context ------------------------------------------------------------------------
@@ -158,8 +164,12 @@ def serialize_quads(quads: list[Quad], fmt: RdfFormat, prefixes: dict[str, str],
 
 
 def export(kg: KnowledgeGraph, fmt: str | RdfFormat, inferred: bool = False) -> bytes:
-    """The whole graph in one format, as bytes."""
+    """The whole graph in one format, as bytes. N-Triples and N-Quads of a graph held by
+    pyoxigraph are written from the engine (tipgraph.publish.enginedump: same bytes, a minute
+    at a million triples); the other formats, and any graph held by rdflib, through rdflib."""
     fmt = resolve_format(fmt) if isinstance(fmt, str) else fmt
+    if can_write(kg, fmt):
+        return engine_dump(kg, fmt, inferred, description_quads(kg))
     return serialize_quads(dump_quads(kg, inferred), fmt, namespaces(kg), jsonld_context(kg))
 
 
@@ -220,6 +230,7 @@ def dump_filename(fmt: RdfFormat, inferred: bool = False) -> str:
     return f"tipgraph{'-inferred' if inferred else ''}.{fmt.suffix}"
 
 
-__all__ = ["ExportResult", "dump_filename", "dump_quads", "export", "jsonld_context",
-           "namespaces", "parse_dump", "resolve_format", "serialize_quads", "write_atomically",
+__all__ = ["ExportResult", "description_quads", "dump_filename", "dump_quads", "export",
+           "jsonld_context", "namespaces", "parse_dump", "resolve_format", "serialize_quads",
+           "write_atomically",
            "write_export"]

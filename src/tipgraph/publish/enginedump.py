@@ -1,0 +1,120 @@
+"""N-Triples and N-Quads dumps written line by line from the pyoxigraph store.
+
+The rdflib path (``export.serialize_quads`` over ``dump_quads``) converts every quad to rdflib,
+canonicalises blank nodes over the whole dataset and builds an rdflib Dataset only to print
+lines: hours of CPU and gigabytes at a million triples. This path gives the same bytes in about
+a minute (benchmarks/README.md, "Dumps at scale"):
+
+- quads are read from the engine and each line is spelled the way rdflib's N-Triples / N-Quads
+  serialisers spell it (``_quoteLiteral``: only backslash, newline, quote and carriage return
+  escaped); a typed literal goes through rdflib's own ``Literal`` (once per distinct value), so
+  its normalisation of lexical forms applies as before;
+- only the quads that hold a blank node go through rdflib's canonicaliser: its colouring starts
+  from the triples that touch a blank node and never reads a ground one
+  (``rdflib.compare._TripleCanonicalizer._initial_color``), so the labels are the ones the whole
+  dataset would give (tests/test_enginedump.py checks this against the rdflib path);
+- lines are sorted (as UTF-8 bytes: the same order as code points) and deduplicated, as before.
+
+One difference, on purpose: the rdflib path split its output with ``str.splitlines``, which
+also breaks at U+2028, U+0085 and other separators rdflib leaves unescaped inside literals,
+and so cut such a literal in two. Here a line is always one whole quad.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.plugins.serializers.nquads import _nq_row
+from rdflib.plugins.serializers.nt import _nt_row, _quote_encode, _quoteLiteral
+
+from tipgraph.model.build import KnowledgeGraph
+from tipgraph.model.namespaces import GRAPH_INFERRED
+from tipgraph.model.reason import from_ox
+from tipgraph.publish.canonical import Quad, canonical_quads
+from tipgraph.publish.formats import RdfFormat
+
+ENGINE_FORMATS = frozenset({"ntriples", "nquads"})
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def can_write(kg: KnowledgeGraph, fmt: RdfFormat) -> bool:
+    """True when this module can write ``fmt`` for ``kg``: line formats on a pyoxigraph graph."""
+    return fmt.name in ENGINE_FORMATS and kg.oxigraph is not None
+
+
+def engine_dump(kg: KnowledgeGraph, fmt: RdfFormat, inferred: bool,
+                description: Iterable[Quad] = ()) -> bytes:
+    """The dump of ``kg`` in N-Triples or N-Quads, plus the ``description`` quads (rdflib terms),
+    byte-identical to the rdflib path."""
+    if not can_write(kg, fmt):
+        raise ValueError(f"{fmt.name} of this graph is written through rdflib, not the engine")
+    with_graph = fmt.quads
+    lines: list[bytes] = []
+    blank: list[Quad] = []
+    names = list(kg.data_graph_names()) + ([GRAPH_INFERRED] if inferred else [])
+    for name in names:
+        lines.extend(_ground_lines(kg.oxigraph, name, with_graph, blank))
+    for s, p, o, g in description:
+        if _has_blank(s, o):
+            blank.append((s, p, o, g))
+        else:
+            lines.append(_rdflib_line(s, p, o, g, with_graph))
+    lines.extend(_rdflib_line(s, p, o, g, with_graph) for s, p, o, g in canonical_quads(blank))
+    del blank
+    lines.sort()
+    return b"".join(_unique(lines))
+
+
+def _ground_lines(store: ox.Store, name: URIRef, with_graph: bool,
+                  blank: list[Quad]) -> Iterator[bytes]:
+    """The lines of one named graph's ground quads; its quads with a blank node go to ``blank``
+    (as rdflib terms) for the canonicaliser."""
+    tail = f" <{name}> .\n" if with_graph else " .\n"
+    named, blank_node = ox.NamedNode, ox.BlankNode
+    for quad in store.quads_for_pattern(None, None, None, named(str(name))):
+        s, o = quad.subject, quad.object
+        if type(s) is blank_node or type(o) is blank_node:
+            blank.append((from_ox(s), from_ox(quad.predicate), from_ox(o), name))
+            continue
+        obj = f"<{o.value}>" if type(o) is named else _literal(o)
+        yield f"<{s.value}> <{quad.predicate.value}> {obj}{tail}".encode()
+
+
+def _literal(term: ox.Literal) -> str:
+    language = term.language
+    if language:
+        return f"{_quote_encode(term.value)}@{_language(language)}"
+    datatype = term.datatype.value
+    if datatype == _XSD_STRING:  # rdflib's plain literal (tipgraph.model.oxstore.plain)
+        return _quote_encode(term.value)
+    return _typed(term.value, datatype)
+
+
+@functools.lru_cache(maxsize=1024)
+def _language(tag: str) -> str:
+    return str(Literal("", lang=tag).language)
+
+
+@functools.lru_cache(maxsize=65536)
+def _typed(value: str, datatype: str) -> str:
+    """rdflib's spelling of a typed literal (it may normalise the lexical form)."""
+    return _quoteLiteral(Literal(value, datatype=URIRef(datatype)))
+
+
+def _has_blank(*terms: object) -> bool:
+    return any(isinstance(t, BNode) for t in terms)
+
+
+def _rdflib_line(s, p, o, g, with_graph: bool) -> bytes:  # type: ignore[no-untyped-def]
+    return (_nq_row((s, p, o), g) if with_graph else _nt_row((s, p, o))).encode()
+
+
+def _unique(sorted_lines: list[bytes]) -> Iterator[bytes]:
+    previous = None
+    for line in sorted_lines:
+        if line != previous:
+            yield line
+            previous = line
