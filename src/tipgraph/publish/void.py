@@ -82,10 +82,12 @@ def statistics(kg: KnowledgeGraph) -> Statistics:
     data = not_in(kg.graphs_outside(inferred=False, ontology=False))
     with_inferred = not_in(kg.graphs_outside(inferred=True, ontology=False))
     distinct = f"SELECT DISTINCT ?s ?p ?o {{ GRAPH ?g {{ ?s ?p ?o }} {data} }}"
-    (triples, entities, subjects, objects), = kg.select(
-        f"SELECT (COUNT(*) AS ?t) (COUNT(DISTINCT IF(isIRI(?s), ?s, ?none)) AS ?e) "
-        f"(COUNT(DISTINCT ?s) AS ?s2) (COUNT(DISTINCT IF(isLiteral(?o), ?none, ?o)) AS ?o2) "
-        f"{{ {distinct} }}")
+    (triples,), = kg.select(f"SELECT (COUNT(*) AS ?n) {{ {distinct} }}")
+    (subjects, entities), = kg.select(
+        f"SELECT (COUNT(*) AS ?n) (SUM(IF(isIRI(?s), 1, 0)) AS ?iris) "
+        f"{{ SELECT DISTINCT ?s {{ GRAPH ?g {{ ?s ?p ?o }} {data} }} }}")
+    (objects,), = kg.select(f"SELECT (COUNT(*) AS ?n) {{ SELECT DISTINCT ?o {{ "
+                            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(!isLiteral(?o)) {data} }} }}")
     classes = kg.select(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {{ GRAPH ?g {{ ?s a ?c }} {data} }}"
                         f" GROUP BY ?c")
     properties = kg.select(f"SELECT ?p (COUNT(*) AS ?n) {{ {distinct} }} GROUP BY ?p")

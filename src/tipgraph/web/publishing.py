@@ -141,10 +141,27 @@ class Publishing:
 
         return self._once(("dump", fmt.name, inferred), lambda: export(self.kg, fmt, inferred))
 
+    def checksummed(self, fmt: RdfFormat) -> bool:
+        """Whether the dataset description gives this format's dumps a size and checksum.
+
+        A checksum needs the whole dump. N-Triples and N-Quads are written from the engine (a
+        million triples in about a minute, benchmarks/README.md "Dumps at scale"): always.
+        Turtle, TriG, JSON-LD and RDF/XML go through rdflib in memory (an hour or more at a
+        million triples): only up to ``warm_dumps_max_triples``; past that they are listed
+        without size or checksum and written on their first request. A fixed rule, not "what
+        has been computed so far", so the description of one build never changes."""
+        from tipgraph.publish.enginedump import can_write
+
+        limit = int(self.kg.config.get("warm_dumps_max_triples", 100_000))
+        return can_write(self.kg, fmt) or self.kg.triples <= limit
+
     def checksums(self) -> dict[tuple[str, bool], tuple[int, str]]:
+        """(format, inferred) -> (byte size, sha256) of the dumps that are checksummed."""
         def compute() -> dict[tuple[str, bool], tuple[int, str]]:
             result = {}
             for fmt in RDF_FORMATS:
+                if not self.checksummed(fmt):
+                    continue
                 for inferred in (False, True):
                     data = self.dump(fmt, inferred)
                     result[(fmt.name, inferred)] = (len(data), hashlib.sha256(data).hexdigest())
