@@ -105,6 +105,26 @@ def test_a_literal_with_a_line_separator_stays_on_its_line(tmp_path):
     assert labels == {"one\u2028two\u0085three"}
 
 
-def test_formats_the_engine_does_not_write_are_refused(kg):
-    with pytest.raises(ValueError, match="turtle"):
-        engine_dump(kg, resolve_format("turtle"), inferred=False)
+@pytest.mark.parametrize("fmt", ["jsonld", "rdfxml"])
+def test_formats_the_engine_does_not_write_are_refused(kg, fmt):
+    assert not can_write(kg, resolve_format(fmt))
+    with pytest.raises(ValueError, match=fmt):
+        engine_dump(kg, resolve_format(fmt), inferred=False)
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "trig"])
+def test_pyoxigraph_written_formats_round_trip_with_blank_nodes(blank_kg, fmt):
+    resolved = resolve_format(fmt)
+    assert can_write(blank_kg, resolved)
+    data = export(blank_kg, resolved, inferred=True)
+    assert data == export(blank_kg, resolved, inferred=True)
+    expected = dump_quads(blank_kg, inferred=True)
+    if not resolved.quads:
+        expected = canonical_quads((s, p, o, None) for s, p, o, _ in expected)
+    assert parse_dump(data, resolved) == expected
+
+
+def test_trig_writes_each_graph_once(kg):
+    text = export(kg, "trig", inferred=True).decode("utf-8")
+    blocks = [line.split(" ")[0] for line in text.splitlines() if line.endswith("{")]
+    assert len(blocks) == len(set(blocks)) > 20

@@ -1,4 +1,5 @@
-"""N-Triples and N-Quads dumps written line by line from the pyoxigraph store.
+"""Dumps written from the pyoxigraph store: N-Triples and N-Quads line by line, Turtle and
+TriG by pyoxigraph's writers from those lines.
 
 The rdflib path (``export.serialize_quads`` over ``dump_quads``) converts every quad to rdflib,
 canonicalises blank nodes over the whole dataset and builds an rdflib Dataset only to print
@@ -23,7 +24,7 @@ and so cut such a literal in two. Here a line is always one whole quad.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -36,22 +37,60 @@ from tipgraph.model.reason import from_ox
 from tipgraph.publish.canonical import Quad, canonical_quads
 from tipgraph.publish.formats import RdfFormat
 
-ENGINE_FORMATS = frozenset({"ntriples", "nquads"})
+LINE_FORMATS = frozenset({"ntriples", "nquads"})
+# Written by pyoxigraph from the sorted lines: deterministic, since its writers keep the input
+# order and the labels of blank nodes they are given (different bytes from rdflib's writers).
+# Not RDF/XML: pyoxigraph 0.5 writes a carriage return in a literal as is, and XML parsers
+# read it back as a line feed (rdflib writes &#13;); it stays with rdflib.
+_OX_WRITERS = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG}
+ENGINE_FORMATS = LINE_FORMATS | frozenset(_OX_WRITERS)
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def can_write(kg: KnowledgeGraph, fmt: RdfFormat) -> bool:
-    """True when this module can write ``fmt`` for ``kg``: line formats on a pyoxigraph graph."""
+    """True when this module writes ``fmt`` for ``kg``: N-Triples, N-Quads, Turtle and TriG
+    of a graph held by pyoxigraph."""
     return fmt.name in ENGINE_FORMATS and kg.oxigraph is not None
 
 
 def engine_dump(kg: KnowledgeGraph, fmt: RdfFormat, inferred: bool,
-                description: Iterable[Quad] = ()) -> bytes:
-    """The dump of ``kg`` in N-Triples or N-Quads, plus the ``description`` quads (rdflib terms),
-    byte-identical to the rdflib path."""
+                description: Iterable[Quad] = (), prefixes: dict[str, str] | None = None,
+                ) -> bytes:
+    """The dump of ``kg`` plus the ``description`` quads (rdflib terms). N-Triples and N-Quads
+    are byte-identical to the rdflib path; Turtle and TriG are pyoxigraph's writing of those
+    same sorted lines (grouped by graph for TriG), with ``prefixes``."""
+    chunks: list[bytes] = []
+    write_engine_dump(kg, fmt, inferred, chunks.append, description, prefixes)
+    return b"".join(chunks)
+
+
+def write_engine_dump(kg: KnowledgeGraph, fmt: RdfFormat, inferred: bool,
+                      write: Callable[[bytes], object], description: Iterable[Quad] = (),
+                      prefixes: dict[str, str] | None = None) -> None:
+    """``engine_dump`` handed to ``write`` in pieces: a file never holds the whole dump twice
+    in memory (at a million triples the lines alone are about 1 GB)."""
     if not can_write(kg, fmt):
         raise ValueError(f"{fmt.name} of this graph is written through rdflib, not the engine")
-    with_graph = fmt.quads
+    lines = _sorted_lines(kg, fmt.quads, inferred, description)
+    if fmt.name in LINE_FORMATS:
+        for start in range(0, len(lines), _CHUNK):
+            write(b"".join(lines[start:start + _CHUNK]))
+        return
+    if fmt.quads:  # TriG writes one block per run of a graph: all of a graph's lines together
+        lines.sort(key=_graph_of)  # stable: each graph's lines stay sorted
+    data = b"".join(lines)
+    del lines
+    quads = ox.parse(data, format=ox.RdfFormat.N_QUADS if fmt.quads else ox.RdfFormat.N_TRIPLES)
+    write(ox.serialize(quads, format=_OX_WRITERS[fmt.name],
+                       prefixes=dict(sorted((prefixes or {}).items()))))
+
+
+_CHUNK = 65536  # lines per write
+
+
+def _sorted_lines(kg: KnowledgeGraph, with_graph: bool, inferred: bool,
+                  description: Iterable[Quad]) -> list[bytes]:
+    """The N-Quads (``with_graph``) or N-Triples lines of the dump, sorted, each once."""
     lines: list[bytes] = []
     blank: list[Quad] = []
     names = list(kg.data_graph_names()) + ([GRAPH_INFERRED] if inferred else [])
@@ -65,7 +104,11 @@ def engine_dump(kg: KnowledgeGraph, fmt: RdfFormat, inferred: bool,
     lines.extend(_rdflib_line(s, p, o, g, with_graph) for s, p, o, g in canonical_quads(blank))
     del blank
     lines.sort()
-    return b"".join(_unique(lines))
+    return list(_unique(lines))
+
+
+def _graph_of(line: bytes) -> bytes:
+    return line.rsplit(b" ", 2)[1]  # `... <graph> .\n`: an IRI has no space
 
 
 def _ground_lines(store: ox.Store, name: URIRef, with_graph: bool,

@@ -86,8 +86,9 @@ def statistics(kg: KnowledgeGraph) -> Statistics:
     (subjects, entities), = kg.select(
         f"SELECT (COUNT(*) AS ?n) (SUM(IF(isIRI(?s), 1, 0)) AS ?iris) "
         f"{{ SELECT DISTINCT ?s {{ GRAPH ?g {{ ?s ?p ?o }} {data} }} }}")
-    (objects,), = kg.select(f"SELECT (COUNT(*) AS ?n) {{ SELECT DISTINCT ?o {{ "
-                            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(!isLiteral(?o)) {data} }} }}")
+    # distinct objects first, their kind after: a test on each of a million quads reads its term
+    (objects,), = kg.select(f"SELECT (SUM(IF(isLiteral(?o), 0, 1)) AS ?n) {{ SELECT DISTINCT ?o "
+                            f"{{ GRAPH ?g {{ ?s ?p ?o }} {data} }} }}")
     classes = kg.select(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {{ GRAPH ?g {{ ?s a ?c }} {data} }}"
                         f" GROUP BY ?c")
     properties = kg.select(f"SELECT ?p (COUNT(*) AS ?n) {{ {distinct} }} GROUP BY ?p")

@@ -144,12 +144,13 @@ class Publishing:
     def checksummed(self, fmt: RdfFormat) -> bool:
         """Whether the dataset description gives this format's dumps a size and checksum.
 
-        A checksum needs the whole dump. N-Triples and N-Quads are written from the engine (a
-        million triples in about a minute, benchmarks/README.md "Dumps at scale"): always.
-        Turtle, TriG, JSON-LD and RDF/XML go through rdflib in memory (an hour or more at a
-        million triples): only up to ``warm_dumps_max_triples``; past that they are listed
-        without size or checksum and written on their first request. A fixed rule, not "what
-        has been computed so far", so the description of one build never changes."""
+        A checksum needs the whole dump. N-Triples, N-Quads, Turtle and TriG are written from
+        the engine (tipgraph.publish.enginedump; at a million triples one to two minutes of CPU
+        each, benchmarks/README.md "Dumps at scale"): always. JSON-LD and RDF/XML go through
+        rdflib in memory (an hour or more at a million triples): only up to
+        ``warm_dumps_max_triples``; past that they are listed without size or checksum and
+        written on their first request. A fixed rule, not "what has been computed so far", so
+        the description of one build never changes."""
         from tipgraph.publish.enginedump import can_write
 
         limit = int(self.kg.config.get("warm_dumps_max_triples", 100_000))
