@@ -174,3 +174,15 @@ def test_past_the_warm_limit_only_engine_written_dumps_are_checksummed(config):
     assert client.get("/dumps/tipgraph.rdf").status_code == 200
     html = client.get("/dumps/", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "computed on first download" in html
+
+
+def test_statistics_are_kept_per_data_version_and_a_damaged_file_is_recounted(kg, config):
+    from tipgraph.publish.void import _statistics_file
+
+    path = _statistics_file(kg)
+    assert path is not None and path.parent == config["cache_dir"]
+    counted = statistics(kg)
+    assert path.is_file() and statistics(kg) == counted
+    path.write_text('{"triples": 1, "classes": [["not n3", 2]]}', encoding="utf-8")
+    assert statistics(kg) == counted == _statistics_by_rdflib(kg)
+    assert '"triples": 1,' not in path.read_text(encoding="utf-8")
