@@ -16,6 +16,7 @@ from tipgraph.publish.export import dump_filename, export
 from tipgraph.publish.formats import RDF_FORMATS
 from tipgraph.publish.void import Statistics, statistics
 from tipgraph.web.app import create_app
+from tipgraph.web.publishing import publishing_for
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 DATASET = URIRef("https://w3id.org/tipgraph/id/dataset")
@@ -159,6 +160,8 @@ def test_past_the_warm_limit_only_engine_written_dumps_are_checksummed(config):
     void = Graph().parse(data=client.get("/.well-known/void").data, format="turtle")
     rows = {row["name"]: row for row in client.get(
         "/dumps/", headers={"Accept": "application/json"}).get_json()["dumps"]}
+    kept = publishing_for(kg)._cache
+    assert not [key for key in kept if isinstance(key, tuple) and key[0] == "dump"]  # hashed
     for fmt in RDF_FORMATS:
         for inferred in (False, True):
             name = dump_filename(fmt, inferred)
@@ -186,3 +189,19 @@ def test_statistics_are_kept_per_data_version_and_a_damaged_file_is_recounted(kg
     path.write_text('{"triples": 1, "classes": [["not n3", 2]]}', encoding="utf-8")
     assert statistics(kg) == counted == _statistics_by_rdflib(kg)
     assert '"triples": 1,' not in path.read_text(encoding="utf-8")
+
+
+def test_past_the_warm_limit_dump_checksums_are_kept_for_the_next_start(config, monkeypatch):
+    from tipgraph.publish import export as export_module
+
+    first = build({**config, "warm_dumps_max_triples": 100})
+    listed = create_app({**config, "TESTING": True}, kg=first).test_client().get(
+        "/dumps/", headers={"Accept": "application/json"}).get_json()["dumps"]
+
+    def no_rewrite(*args, **kwargs):
+        raise AssertionError("the dumps were written again")
+    monkeypatch.setattr(export_module, "dump_checksum", no_rewrite)
+    again = build({**config, "warm_dumps_max_triples": 100})
+    assert again is not first
+    assert create_app({**config, "TESTING": True}, kg=again).test_client().get(
+        "/dumps/", headers={"Accept": "application/json"}).get_json()["dumps"] == listed

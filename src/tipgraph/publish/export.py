@@ -247,12 +247,28 @@ def write_export(kg: KnowledgeGraph, fmt: str, path: Path | str,
     return ExportResult(Path(path), resolved.name, inferred, size, digest)
 
 
+def dump_checksum(kg: KnowledgeGraph, fmt: RdfFormat, inferred: bool = False,
+                  ) -> tuple[int, str]:
+    """The byte size and sha256 of a dump, without keeping it (engine formats are hashed as
+    they are written, never whole in memory)."""
+    if not can_write(kg, fmt):
+        data = export(kg, fmt, inferred)
+        return len(data), hashlib.sha256(data).hexdigest()
+    digest, size = hashlib.sha256(), 0
+
+    def write(piece: bytes) -> None:
+        nonlocal size
+        digest.update(piece)
+        size += len(piece)
+    write_engine_dump(kg, fmt, inferred, write, description_quads(kg), namespaces(kg))
+    return size, digest.hexdigest()
+
+
 def dump_filename(fmt: RdfFormat, inferred: bool = False) -> str:
     """The file name of a dump, as served under /dumps/ and listed in the VoID."""
     return f"tipgraph{'-inferred' if inferred else ''}.{fmt.suffix}"
 
 
-__all__ = ["ExportResult", "description_quads", "dump_filename", "dump_quads", "export",
-           "jsonld_context", "namespaces", "parse_dump", "resolve_format", "serialize_quads",
-           "write_atomically",
-           "write_export"]
+__all__ = ["ExportResult", "description_quads", "dump_checksum", "dump_filename", "dump_quads",
+           "export", "jsonld_context", "namespaces", "parse_dump", "resolve_format",
+           "serialize_quads", "write_atomically", "write_export"]
