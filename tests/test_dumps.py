@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 
-from tipgraph.model.namespaces import DCAT, DCTERMS, RDF, VOID, XSD
+from tests.conftest import root_with_page
+from tipgraph.config import load_config
+from tipgraph.model.build import build
+from tipgraph.model.namespaces import DCAT, DCTERMS, GRAPH_INFERRED, RDF, VOID, XSD
 from tipgraph.publish.export import dump_filename, export
 from tipgraph.publish.formats import RDF_FORMATS
+from tipgraph.publish.void import Statistics, statistics
 from tipgraph.web.app import create_app
+from tipgraph.web.publishing import publishing_for
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 DATASET = URIRef("https://w3id.org/tipgraph/id/dataset")
@@ -112,3 +118,90 @@ def test_context_is_published(client, kg):
     body = client.get("/context.jsonld").get_json()
     assert body["@context"]["prefLabel"] == {"@id": "skos:prefLabel"}
     assert body["@context"]["supersedes"] == {"@id": "tip:supersedes", "@type": "@id"}
+
+
+def _statistics_by_rdflib(kg) -> Statistics:
+    """The counts as the description computed them before the engine did: Python loops over
+    an rdflib copy of the asserted data."""
+    asserted = kg.asserted()
+    example = URIRef(kg.config["base_iri"] + "ecowas")
+    return Statistics(
+        triples=len(asserted),
+        entities=len({s for s in asserted.subjects() if isinstance(s, URIRef)}),
+        subjects=len(set(asserted.subjects())),
+        objects=len({o for o in asserted.objects() if not isinstance(o, Literal)}),
+        classes=dict(Counter(o for _, o in set(asserted.subject_objects(RDF.type)))),
+        properties=dict(Counter(p for _, p, _ in asserted)),
+        example=(example, None, None) in asserted,
+        inferred_triples=len(asserted) + len(set(kg.graph(GRAPH_INFERRED)) - set(asserted)))
+
+
+def test_engine_statistics_equal_the_rdflib_counts(kg):
+    assert kg.oxigraph is not None  # the engine answers, not rdflib
+    assert statistics(kg) == _statistics_by_rdflib(kg)
+
+
+def test_engine_statistics_with_blank_nodes_and_without_an_engine(tmp_path):
+    folder = root_with_page(tmp_path, ':a a tip:Region ; tip:note [ skos:prefLabel "x" ] .\n'
+                                      '_:b a tip:Region ; skos:prefLabel "b"@en .')
+    for overrides in ({"use_cache": False}, {"use_cache": False, "fast_build": False}):
+        kg = build(load_config({"root": folder, **overrides}, environ={}))
+        stats = statistics(kg)
+        assert stats == _statistics_by_rdflib(kg)
+        assert stats.subjects == stats.entities + 2 and stats.example is False
+
+
+def test_past_the_warm_limit_only_engine_written_dumps_are_checksummed(config):
+    """At scale the rdflib-written formats (JSON-LD, RDF/XML) are listed without size and
+    checksum (they would take hours to write just to be counted); N-Triples, N-Quads, Turtle
+    and TriG, written from the engine, still carry theirs."""
+    kg = build({**config, "warm_dumps_max_triples": 100})
+    client = create_app({**config, "TESTING": True}, kg=kg).test_client()
+    void = Graph().parse(data=client.get("/.well-known/void").data, format="turtle")
+    rows = {row["name"]: row for row in client.get(
+        "/dumps/", headers={"Accept": "application/json"}).get_json()["dumps"]}
+    kept = publishing_for(kg)._cache
+    assert not [key for key in kept if isinstance(key, tuple) and key[0] == "dump"]  # hashed
+    for fmt in RDF_FORMATS:
+        for inferred in (False, True):
+            name = dump_filename(fmt, inferred)
+            url = URIRef(f"https://w3id.org/tipgraph/dumps/{name}")
+            dist = void.value(predicate=DCAT.downloadURL, object=url)
+            size, digest = void.value(dist, DCAT.byteSize), rows[name]["sha256"]
+            if fmt.name in {"ntriples", "nquads", "turtle", "trig"}:
+                data = client.get(f"/dumps/{name}").data
+                assert size.toPython() == len(data) == rows[name]["bytes"]
+                assert digest == hashlib.sha256(data).hexdigest()
+            else:
+                assert size is None and digest is None and rows[name]["bytes"] is None
+    assert client.get("/dumps/tipgraph.rdf").status_code == 200
+    html = client.get("/dumps/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "computed on first download" in html
+
+
+def test_statistics_are_kept_per_data_version_and_a_damaged_file_is_recounted(kg, config):
+    from tipgraph.publish.void import _statistics_file
+
+    path = _statistics_file(kg)
+    assert path is not None and path.parent == config["cache_dir"]
+    counted = statistics(kg)
+    assert path.is_file() and statistics(kg) == counted
+    path.write_text('{"triples": 1, "classes": [["not n3", 2]]}', encoding="utf-8")
+    assert statistics(kg) == counted == _statistics_by_rdflib(kg)
+    assert '"triples": 1,' not in path.read_text(encoding="utf-8")
+
+
+def test_past_the_warm_limit_dump_checksums_are_kept_for_the_next_start(config, monkeypatch):
+    from tipgraph.publish import export as export_module
+
+    first = build({**config, "warm_dumps_max_triples": 100})
+    listed = create_app({**config, "TESTING": True}, kg=first).test_client().get(
+        "/dumps/", headers={"Accept": "application/json"}).get_json()["dumps"]
+
+    def no_rewrite(*args, **kwargs):
+        raise AssertionError("the dumps were written again")
+    monkeypatch.setattr(export_module, "dump_checksum", no_rewrite)
+    again = build({**config, "warm_dumps_max_triples": 100})
+    assert again is not first
+    assert create_app({**config, "TESTING": True}, kg=again).test_client().get(
+        "/dumps/", headers={"Accept": "application/json"}).get_json()["dumps"] == listed

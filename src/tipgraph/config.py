@@ -104,9 +104,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_request_bytes", 1_000_000, "Largest request body, query string or header "
             "accepted (413 past it).", int),
     Setting("warm_dumps_max_triples", 100_000, "Largest graph whose dumps and dataset "
-            "description `tipgraph serve` computes at start (built in memory through rdflib: "
-            "hours and gigabytes at a million triples); past it, on the first request for "
-            "them.", int),
+            "description `tipgraph serve` computes at start; past it, on the first request for "
+            "them, and the description gives no size or checksum for the JSON-LD and RDF/XML "
+            "dumps (written through rdflib: hours at a million triples; the other formats are "
+            "written from the engine, docs/operations.md \"Large graphs\").", int),
     Setting("rate_limit", 0, "Requests per minute per client address, answered 429 with "
             "Retry-After past it (0: no limit; /health is never limited).", int),
     Setting("watch", False, "`tipgraph serve` polls data/, ontology/ and shapes/ and reloads "

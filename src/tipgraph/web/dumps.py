@@ -1,6 +1,8 @@
 """Dumps over HTTP, the dataset description (VoID + DCAT) and the published JSON-LD context.
 
-- ``/dumps/`` lists the dumps (HTML, or JSON for machines) with size and checksum;
+- ``/dumps/`` lists the dumps (HTML, or JSON for machines) with size and checksum (null for a
+  format written through rdflib of a graph past ``warm_dumps_max_triples``: see
+  ``Publishing.checksummed``);
 - ``/dumps/tipgraph.<suffix>`` (asserted) and ``/dumps/tipgraph-inferred.<suffix>`` are the
   same bytes ``tipgraph export`` writes, with an ETag (their sha256);
 - ``/.well-known/void`` describes the dataset (Turtle by default, any RDF form by Accept or
@@ -41,7 +43,7 @@ def _listing() -> list[dict]:
     checksums = publishing().checksums()
     rows = []
     for name, (fmt, inferred) in _DUMPS.items():
-        size, digest = checksums[(fmt.name, inferred)]
+        size, digest = checksums.get((fmt.name, inferred), (None, None))  # None: not computed
         rows.append({"name": name, "href": f"/dumps/{name}", "format": fmt.name,
                      "media_type": fmt.media_type, "inferred": inferred, "named_graphs": fmt.quads,
                      "bytes": size, "sha256": digest})

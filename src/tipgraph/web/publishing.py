@@ -9,10 +9,12 @@ thing twice.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from rdflib import Graph
@@ -141,15 +143,57 @@ class Publishing:
 
         return self._once(("dump", fmt.name, inferred), lambda: export(self.kg, fmt, inferred))
 
+    def checksummed(self, fmt: RdfFormat) -> bool:
+        """Whether the dataset description gives this format's dumps a size and checksum.
+
+        A checksum needs the whole dump. N-Triples, N-Quads, Turtle and TriG are written from
+        the engine (tipgraph.publish.enginedump; at a million triples one to two minutes of CPU
+        each, benchmarks/README.md "Dumps at scale"): always. JSON-LD and RDF/XML go through
+        rdflib in memory (an hour or more at a million triples): only up to
+        ``warm_dumps_max_triples``; past that they are listed without size or checksum and
+        written on their first request. A fixed rule, not "what has been computed so far", so
+        the description of one build never changes."""
+        from tipgraph.publish.enginedump import can_write
+
+        limit = int(self.kg.config.get("warm_dumps_max_triples", 100_000))
+        return can_write(self.kg, fmt) or self.kg.triples <= limit
+
     def checksums(self) -> dict[tuple[str, bool], tuple[int, str]]:
+        """(format, inferred) -> (byte size, sha256) of the dumps that are checksummed. Up to
+        ``warm_dumps_max_triples`` from the dumps kept for serving; past it each dump is hashed
+        as it is written and dropped (keeping all eight would hold about 2 GB at a million
+        triples), and the figures are kept in the cache folder for the next start."""
+        from tipgraph.publish.export import dump_checksum
+
+        limit = int(self.kg.config.get("warm_dumps_max_triples", 100_000))
+
         def compute() -> dict[tuple[str, bool], tuple[int, str]]:
+            large = self.kg.triples > limit
+            saved = _read_checksums(self._checksums_file()) if large else {}
             result = {}
             for fmt in RDF_FORMATS:
+                if not self.checksummed(fmt):
+                    continue
                 for inferred in (False, True):
-                    data = self.dump(fmt, inferred)
-                    result[(fmt.name, inferred)] = (len(data), hashlib.sha256(data).hexdigest())
+                    key = (fmt.name, inferred)
+                    if key in saved:
+                        result[key] = saved[key]
+                    elif large:
+                        result[key] = dump_checksum(self.kg, fmt, inferred)
+                    else:
+                        data = self.dump(fmt, inferred)
+                        result[key] = (len(data), hashlib.sha256(data).hexdigest())
+            if large:
+                _write_checksums(self._checksums_file(), result)
             return result
         return self._once("checksums", compute)
+
+    def _checksums_file(self) -> Path | None:
+        config = self.kg.config
+        if not config.get("use_cache") or not config.get("cache_dir"):
+            return None
+        key = hashlib.sha256(f"{self.kg.version}|{config['base_iri']}".encode()).hexdigest()
+        return Path(config["cache_dir"]) / f"dump-checksums-{key[:32]}.json"
 
     @property
     def void(self) -> Graph:
@@ -189,3 +233,30 @@ def publishing_for(kg: KnowledgeGraph) -> Publishing:
 def publishing() -> Publishing:
     """The one accessor for the current app's shared publishing state."""
     return publishing_for(state().kg)
+
+
+def _read_checksums(path: Path | None) -> dict[tuple[str, bool], tuple[int, str]]:
+    """The dump checksums kept for this data version; none when missing or damaged."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        return {(name, bool(inferred)): (int(size), str(digest))
+                for name, inferred, size, digest in json.loads(path.read_text("utf-8"))}
+    except (OSError, ValueError, TypeError):
+        log.warning("ignoring unreadable dump checksums %s", path)
+        return {}
+
+
+def _write_checksums(path: Path | None, checksums: dict[tuple[str, bool], tuple[int, str]],
+                     ) -> None:
+    from tipgraph.errors import ExportError
+    from tipgraph.publish.export import write_atomically
+
+    if path is None:
+        return
+    rows = sorted([name, inferred, size, digest]
+                  for (name, inferred), (size, digest) in checksums.items())
+    try:
+        write_atomically(path, json.dumps(rows, indent=1).encode("utf-8"))
+    except ExportError as error:  # a read-only cache folder only costs time
+        log.warning("could not keep the dump checksums: %s", error)
