@@ -205,3 +205,23 @@ def test_past_the_warm_limit_dump_checksums_are_kept_for_the_next_start(config, 
     assert again is not first
     assert create_app({**config, "TESTING": True}, kg=again).test_client().get(
         "/dumps/", headers={"Accept": "application/json"}).get_json()["dumps"] == listed
+
+
+def test_saved_checksums_of_an_older_dump_writer_are_not_reused(config, monkeypatch):
+    """A writer that changes the bytes of a dump bumps DUMP_BYTES_REVISION: the checksums that
+    the previous writer saved for this data version are computed again, not served."""
+    from tipgraph.publish import export as export_module
+
+    settings = {**config, "warm_dumps_max_triples": 100, "TESTING": True}
+    create_app(settings, kg=build(settings)).test_client().get("/dumps/")  # saves them
+    written = []
+    original = export_module.dump_checksum
+    monkeypatch.setattr(export_module, "dump_checksum",
+                        lambda *args, **kwargs: written.append(args[1:]) or original(*args,
+                                                                                     **kwargs))
+    monkeypatch.setattr(export_module, "DUMP_BYTES_REVISION",
+                        export_module.DUMP_BYTES_REVISION + 1)
+    listed = create_app(settings, kg=build(settings)).test_client().get(
+        "/dumps/", headers={"Accept": "application/json"}).get_json()["dumps"]
+    assert len(written) == 8  # N-Triples, N-Quads, Turtle, TriG; asserted and inferred
+    assert all(d["sha256"] for d in listed if d["name"].endswith((".nt", ".nq", ".ttl", ".trig")))

@@ -247,6 +247,11 @@ def write_export(kg: KnowledgeGraph, fmt: str, path: Path | str,
     return ExportResult(Path(path), resolved.name, inferred, size, digest)
 
 
+# Bumped whenever a writer changes the bytes of a dump: checksums saved in the cache folder
+# under an older revision are not reused (a development tree keeps tipgraph's version number).
+DUMP_BYTES_REVISION = 2  # 2: Turtle and TriG written by pyoxigraph
+
+
 def dump_checksum(kg: KnowledgeGraph, fmt: RdfFormat, inferred: bool = False,
                   ) -> tuple[int, str]:
     """The byte size and sha256 of a dump, without keeping it (engine formats are hashed as

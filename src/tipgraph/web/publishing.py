@@ -192,7 +192,10 @@ class Publishing:
         config = self.kg.config
         if not config.get("use_cache") or not config.get("cache_dir"):
             return None
-        key = hashlib.sha256(f"{self.kg.version}|{config['base_iri']}".encode()).hexdigest()
+        from tipgraph.publish.export import DUMP_BYTES_REVISION
+
+        key = hashlib.sha256(f"{self.kg.version}|{config['base_iri']}|{DUMP_BYTES_REVISION}"
+                             .encode()).hexdigest()
         return Path(config["cache_dir"]) / f"dump-checksums-{key[:32]}.json"
 
     @property
