@@ -180,9 +180,9 @@ def test_past_the_warm_limit_only_engine_written_dumps_are_checksummed(config):
 
 
 def test_statistics_are_kept_per_data_version_and_a_damaged_file_is_recounted(kg, config):
-    from tipgraph.publish.void import _statistics_file
+    from tipgraph.publish.derived import derived_file
 
-    path = _statistics_file(kg)
+    path = derived_file(kg, "void-statistics")
     assert path is not None and path.parent == config["cache_dir"]
     counted = statistics(kg)
     assert path.is_file() and statistics(kg) == counted

@@ -209,14 +209,9 @@ def write_atomically(path: Path, data: bytes | Callable[[Callable[[bytes], objec
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
         raise ExportError(f"cannot write {path}: {error.strerror}") from None
-    digest, size = hashlib.sha256(), 0
     try:
         with os.fdopen(fd, "wb") as out:
-            def write(piece: bytes) -> None:
-                nonlocal size
-                out.write(piece)
-                digest.update(piece)
-                size += len(piece)
+            write = _Measured(out.write)
             if isinstance(data, bytes | bytearray):
                 write(data)
             else:
@@ -230,7 +225,19 @@ def write_atomically(path: Path, data: bytes | Callable[[Callable[[bytes], objec
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return size, digest.hexdigest()
+    return write.size, write.digest.hexdigest()
+
+
+class _Measured:
+    """A ``write`` that counts and hashes (sha256) the bytes on their way to ``out``."""
+
+    def __init__(self, out: Callable[[bytes], object] = lambda piece: None) -> None:
+        self.out, self.digest, self.size = out, hashlib.sha256(), 0
+
+    def __call__(self, piece: bytes) -> None:
+        self.out(piece)
+        self.digest.update(piece)
+        self.size += len(piece)
 
 
 def write_export(kg: KnowledgeGraph, fmt: str, path: Path | str,
@@ -259,14 +266,9 @@ def dump_checksum(kg: KnowledgeGraph, fmt: RdfFormat, inferred: bool = False,
     if not can_write(kg, fmt):
         data = export(kg, fmt, inferred)
         return len(data), hashlib.sha256(data).hexdigest()
-    digest, size = hashlib.sha256(), 0
-
-    def write(piece: bytes) -> None:
-        nonlocal size
-        digest.update(piece)
-        size += len(piece)
-    write_engine_dump(kg, fmt, inferred, write, description_quads(kg), namespaces(kg))
-    return size, digest.hexdigest()
+    measured = _Measured()
+    write_engine_dump(kg, fmt, inferred, measured, description_quads(kg), namespaces(kg))
+    return measured.size, measured.digest.hexdigest()
 
 
 def dump_filename(fmt: RdfFormat, inferred: bool = False) -> str:

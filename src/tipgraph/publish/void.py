@@ -8,13 +8,10 @@ trailing ``id/``): ``<ROOT>dumps/tipgraph.ttl``; the SPARQL endpoint is ``<ROOT>
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
@@ -35,6 +32,7 @@ from tipgraph.model.namespaces import (
     XSD,
 )
 from tipgraph.model.validate import short
+from tipgraph.publish.derived import derived_file, read_derived, write_derived
 from tipgraph.publish.formats import RDF_FORMATS, RdfFormat
 
 log = logging.getLogger(__name__)
@@ -86,11 +84,11 @@ def statistics(kg: KnowledgeGraph) -> Statistics:
     """The counts, by aggregate queries on the engine (at a million triples on the on-disk
     store about 30 s of CPU; Python loops over an rdflib copy of the data took hours), kept in
     the cache folder per data version: they cannot change while the data does not."""
-    path = _statistics_file(kg)
-    stats = _read_statistics(path)
+    path = derived_file(kg, "void-statistics")
+    stats = read_derived(path, _decode_statistics)
     if stats is None:
         stats = _count(kg)
-        _write_statistics(path, stats)
+        write_derived(path, _encode_statistics(stats))
     return stats
 
 
@@ -116,39 +114,16 @@ def _count(kg: KnowledgeGraph) -> Statistics:
                       {c: int(n) for c, n in classes}, by_property, bool(found), int(inferred))
 
 
-def _statistics_file(kg: KnowledgeGraph) -> Path | None:
-    if not kg.config.get("use_cache") or not kg.config.get("cache_dir"):
-        return None
-    key = hashlib.sha256(f"{kg.version}|{kg.config['base_iri']}".encode()).hexdigest()[:32]
-    return Path(kg.config["cache_dir"]) / f"void-statistics-{key}.json"
+def _decode_statistics(saved: dict) -> Statistics:
+    terms = {name: {from_n3(term): count for term, count in saved[name]}
+             for name in ("classes", "properties")}
+    return Statistics(**{**saved, **terms})
 
 
-def _read_statistics(path: Path | None) -> Statistics | None:
-    if path is None or not path.is_file():
-        return None
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        terms = {name: {from_n3(term): count for term, count in saved[name]}
-                 for name in ("classes", "properties")}
-        return Statistics(**{**saved, **terms})
-    except (OSError, ValueError, TypeError, KeyError):  # damaged: counted again, never trusted
-        log.warning("ignoring unreadable statistics cache %s", path)
-        return None
-
-
-def _write_statistics(path: Path | None, stats: Statistics) -> None:
-    if path is None:
-        return
-    from tipgraph.errors import ExportError
-    from tipgraph.publish.export import write_atomically
-
-    saved = {**asdict(stats), **{name: sorted([term.n3(), count] for term, count
-                                              in getattr(stats, name).items())
-                                 for name in ("classes", "properties")}}
-    try:
-        write_atomically(path, json.dumps(saved, indent=1).encode("utf-8"))
-    except ExportError as error:  # a read-only cache folder only costs time
-        log.warning("could not keep the statistics: %s", error)
+def _encode_statistics(stats: Statistics) -> dict:
+    return {**asdict(stats), **{name: sorted([term.n3(), count] for term, count
+                                             in getattr(stats, name).items())
+                                for name in ("classes", "properties")}}
 
 
 def _partitions(stats: Statistics, description: Graph, dataset: URIRef) -> None:

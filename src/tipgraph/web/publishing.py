@@ -9,12 +9,10 @@ thing twice.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from rdflib import Graph
@@ -163,13 +161,15 @@ class Publishing:
         ``warm_dumps_max_triples`` from the dumps kept for serving; past it each dump is hashed
         as it is written and dropped (keeping all eight would hold about 2 GB at a million
         triples), and the figures are kept in the cache folder for the next start."""
-        from tipgraph.publish.export import dump_checksum
+        from tipgraph.publish.derived import derived_file, read_derived, write_derived
+        from tipgraph.publish.export import DUMP_BYTES_REVISION, dump_checksum
 
         limit = int(self.kg.config.get("warm_dumps_max_triples", 100_000))
 
         def compute() -> dict[tuple[str, bool], tuple[int, str]]:
             large = self.kg.triples > limit
-            saved = _read_checksums(self._checksums_file()) if large else {}
+            path = derived_file(self.kg, "dump-checksums", DUMP_BYTES_REVISION)
+            saved = (read_derived(path, _decode_checksums) or {}) if large else {}
             result = {}
             for fmt in RDF_FORMATS:
                 if not self.checksummed(fmt):
@@ -184,19 +184,10 @@ class Publishing:
                         data = self.dump(fmt, inferred)
                         result[key] = (len(data), hashlib.sha256(data).hexdigest())
             if large:
-                _write_checksums(self._checksums_file(), result)
+                write_derived(path, sorted([name, inferred, size, digest] for (name, inferred),
+                                           (size, digest) in result.items()))
             return result
         return self._once("checksums", compute)
-
-    def _checksums_file(self) -> Path | None:
-        config = self.kg.config
-        if not config.get("use_cache") or not config.get("cache_dir"):
-            return None
-        from tipgraph.publish.export import DUMP_BYTES_REVISION
-
-        key = hashlib.sha256(f"{self.kg.version}|{config['base_iri']}|{DUMP_BYTES_REVISION}"
-                             .encode()).hexdigest()
-        return Path(config["cache_dir"]) / f"dump-checksums-{key[:32]}.json"
 
     @property
     def void(self) -> Graph:
@@ -238,28 +229,6 @@ def publishing() -> Publishing:
     return publishing_for(state().kg)
 
 
-def _read_checksums(path: Path | None) -> dict[tuple[str, bool], tuple[int, str]]:
-    """The dump checksums kept for this data version; none when missing or damaged."""
-    if path is None or not path.is_file():
-        return {}
-    try:
-        return {(name, bool(inferred)): (int(size), str(digest))
-                for name, inferred, size, digest in json.loads(path.read_text("utf-8"))}
-    except (OSError, ValueError, TypeError):
-        log.warning("ignoring unreadable dump checksums %s", path)
-        return {}
-
-
-def _write_checksums(path: Path | None, checksums: dict[tuple[str, bool], tuple[int, str]],
-                     ) -> None:
-    from tipgraph.errors import ExportError
-    from tipgraph.publish.export import write_atomically
-
-    if path is None:
-        return
-    rows = sorted([name, inferred, size, digest]
-                  for (name, inferred), (size, digest) in checksums.items())
-    try:
-        write_atomically(path, json.dumps(rows, indent=1).encode("utf-8"))
-    except ExportError as error:  # a read-only cache folder only costs time
-        log.warning("could not keep the dump checksums: %s", error)
+def _decode_checksums(rows: list) -> dict[tuple[str, bool], tuple[int, str]]:
+    return {(name, bool(inferred)): (int(size), str(digest))
+            for name, inferred, size, digest in rows}
